@@ -1,0 +1,152 @@
+"""The ``semcom`` command: train, eval, plot, demo, models, samplers.
+
+Every tool is reachable as ``semcom.cli.main(argv)`` (tests call it that way). Bad input ends
+with one line ``error: ...`` on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from semcom.errors import SemcomError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="semcom: deep JSCC and semantic communication over simulated wireless channels.")
+
+
+def _quiet_lightning() -> None:
+    import logging
+
+    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    warnings.filterwarnings("ignore", ".*LeafSpec.*")
+    warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
+    logging.getLogger("lightning.pytorch.utilities.rank_zero").setLevel(logging.WARNING)
+    logging.getLogger("lightning.pytorch.accelerators.cuda").setLevel(logging.WARNING)
+
+
+@app.command()
+def train(
+    recipe: Annotated[Path, typer.Argument(help="YAML recipe, e.g. configs/dlps/fig3_k88_dlps.yaml")],
+    overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value overrides, e.g. train.epochs=2")] = None,
+    devices: Annotated[Optional[str], typer.Option(help="devices: 1, 2, 'auto' (several -> DDP)")] = None,
+    accelerator: Annotated[Optional[str], typer.Option(help="cpu, gpu or auto")] = None,
+    resume: Annotated[Optional[str], typer.Option(help="checkpoint path, or 'auto' for the run's last.ckpt")] = None,
+) -> None:
+    """Train a recipe (checkpoint every epoch, CSV + TensorBoard logs in train.out_dir/name)."""
+    from semcom.training.fit import fit
+    from semcom.training.recipe import load_recipe
+
+    _quiet_lightning()
+    extra = list(overrides or [])
+    if devices is not None:
+        extra.append(f"train.devices={devices}")
+    if accelerator is not None:
+        extra.append(f"train.accelerator={accelerator}")
+    summary = fit(load_recipe(recipe, extra), resume=resume)
+    typer.echo(json.dumps(summary, indent=2))
+
+
+@app.command("eval")
+def eval_(
+    checkpoints: Annotated[list[Path], typer.Argument(help="checkpoints (.ckpt) to evaluate")],
+    snr: Annotated[str, typer.Option(help="SNR grid in dB: start:stop:step or a comma list")] = "-5:25:1",
+    channel: Annotated[list[str], typer.Option(help="awgn, rayleigh or rician; repeat for several")] = ["awgn"],
+    csi: Annotated[list[str], typer.Option(help="perfect or pilot (fading channels); repeat for both")] = ["perfect"],
+    dataset: Annotated[str, typer.Option(help="cifar10, embedded, kodak or folder")] = "cifar10",
+    split: Annotated[str, typer.Option(help="dataset split")] = "test",
+    root: Annotated[Optional[Path], typer.Option(help="dataset folder")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="first N images only")] = None,
+    seed: Annotated[int, typer.Option(help="evaluation noise seed")] = 0,
+    batch_size: Annotated[int, typer.Option()] = 500,
+    label: Annotated[Optional[list[str]], typer.Option(help="legend label per checkpoint")] = None,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("results/eval"),
+    name: Annotated[str, typer.Option(help="file stem of the outputs")] = "eval",
+    metrics: Annotated[str, typer.Option(help="comma list of psnr, ssim, ms_ssim")] = "psnr,ssim,ms_ssim",
+    no_plot: Annotated[bool, typer.Option("--no-plot", help="skip the PNG")] = False,
+) -> None:
+    """Evaluate checkpoints over SNR: writes NAME.json, NAME.csv and NAME.png and prints the table."""
+    from semcom.evaluate import evaluate, parse_snr, table, write_results
+
+    results = evaluate([str(c) for c in checkpoints], parse_snr(snr), channel, csi, dataset=dataset, split=split,
+                       root=root, limit=limit, seed=seed, batch_size=batch_size, labels=label,
+                       metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()))
+    results["command"] = "semcom eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else None
+    paths = write_results(results, out, name, plot=not no_plot)
+    typer.echo(table(results))
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+@app.command()
+def plot(
+    results: Annotated[list[Path], typer.Argument(help="result JSON files to overlay")],
+    out: Annotated[Path, typer.Option(help="PNG to write")] = Path("plot.png"),
+    metric: Annotated[str, typer.Option(help="psnr, ssim or ms_ssim")] = "psnr",
+    title: Annotated[Optional[str], typer.Option()] = None,
+) -> None:
+    """Overlay result files from several runs in one PNG."""
+    from semcom.evaluate import read_results
+    from semcom.plot import plot_results
+
+    data = [read_results(p) for p in results]
+    path = plot_results(data, out, metric=metric, names=[p.stem for p in results], title=title)
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("demo_out"),
+    epochs: Annotated[int, typer.Option(help="epochs per model on the 500 embedded images")] = 30,
+    k: Annotated[int, typer.Option(help="complex channel uses per image")] = 264,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Train DLPS, BLPS, LvLPS and a 10 dB dedicated model briefly and compare them (CPU, minutes)."""
+    from semcom import demo as demo_mod
+
+    _quiet_lightning()
+    demo_mod.run(out, epochs=epochs, k=k, seed=seed)
+
+
+@app.command()
+def models() -> None:
+    """List the registered models."""
+    from semcom.models import describe
+
+    for name, aliases, doc in describe():
+        alias = f" (alias: {', '.join(aliases)})" if aliases else ""
+        typer.echo(f"{name}{alias}: {doc}")
+
+
+@app.command()
+def samplers() -> None:
+    """List the SNR samplers."""
+    import inspect
+
+    from semcom.training.snr import SAMPLERS
+
+    for name, cls in SAMPLERS.items():
+        doc = (inspect.getdoc(cls) or "").splitlines()[0]
+        typer.echo(f"{name} (level: {cls.level}): {doc}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv if argv is not None else sys.argv[1:], prog_name="semcom", standalone_mode=True)
+    except SemcomError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SystemExit as exc:  # click's standalone mode ends every run with SystemExit
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Datasets: CIFAR-10 (shards, official archive or download), image folders, the embedded subset.
+
+Every dataset yields ``(uint8 image [C, H, W], int64 label)``; images are decoded once and kept
+as uint8, and converted to float in [0, 1] on the device.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from torch.utils.data import Dataset
+
+from semcom.data.base import ImageArrayDataset, atomic_write, cache_dir, download
+from semcom.data.cifar10 import CIFAR10, download_cifar10
+from semcom.data.embedded import EmbeddedCIFAR10
+from semcom.data.folder import ImageFolder
+from semcom.errors import SemcomError
+
+DATASETS = ("cifar10", "embedded", "folder", "kodak")
+
+
+def default_kodak_root() -> Path:
+    return Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "kodak"
+
+
+def build_dataset(name: str, split: str = "test", root: str | Path | None = None, limit: int | None = None,
+                  download: bool = False, crop: int | None = None, train: bool = False,
+                  size_multiple: int = 4) -> Dataset[Any]:
+    """A dataset by name: ``cifar10``, ``embedded`` (the packaged subset), ``folder`` or ``kodak``."""
+    if name == "cifar10":
+        return CIFAR10(root, split=split, download=download).subset(limit)
+    if name == "embedded":
+        return EmbeddedCIFAR10(split).subset(limit)
+    if name in ("folder", "kodak"):
+        if root is None:
+            if name == "folder":
+                raise SemcomError("dataset 'folder' needs a root (the folder of images)")
+            root = default_kodak_root()
+        ds = ImageFolder(root, crop=crop, random_crop=train, size_multiple=size_multiple)
+        return ds
+    raise SemcomError(f"unknown dataset {name!r}; expected one of: {', '.join(DATASETS)}")
+
+
+__all__ = [
+    "CIFAR10", "DATASETS", "EmbeddedCIFAR10", "ImageArrayDataset", "ImageFolder", "atomic_write",
+    "build_dataset", "cache_dir", "download", "download_cifar10",
+]

@@ -1,0 +1,134 @@
+"""In-memory uint8 image datasets, atomic file writes, the decode cache and checked downloads."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from semcom.errors import SemcomError
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it onto ``path``.
+
+    Nothing half-written is ever visible at ``path``: on any error the temporary file is removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def cache_dir() -> Path:
+    """Where decoded datasets are cached: ``$SEMCOM_CACHE`` or ``~/.cache/semcom``."""
+    return Path(os.environ.get("SEMCOM_CACHE", Path.home() / ".cache" / "semcom"))
+
+
+def fingerprint(files: list[Path]) -> str:
+    """A short hash of file names, sizes and modification times (the cache key of a decode)."""
+    h = hashlib.sha256()
+    for f in sorted(files):
+        st = f.stat()
+        h.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def cached_arrays(key: str, build: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Load ``(images, labels)`` from the cache under ``key``, or build, save (atomically) and return them."""
+    path = cache_dir() / f"{key}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as z:
+                return z["images"], z["labels"]
+        except Exception:  # a damaged cache file is rebuilt, never trusted
+            path.unlink(missing_ok=True)
+    images, labels = build()
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, images=images, labels=labels)
+
+    try:
+        atomic_write(path, write)
+    except OSError:
+        pass  # a read-only cache only costs a re-decode next time
+    return images, labels
+
+
+def download(url: str, dest: str | Path, *, md5: str | None = None, sha256: str | None = None) -> Path:
+    """Download ``url`` to ``dest``, verifying its checksum before it is renamed into place."""
+    dest = Path(dest)
+    digests = {"md5": hashlib.md5(), "sha256": hashlib.sha256()}
+
+    def write(tmp: Path) -> None:
+        try:
+            with urllib.request.urlopen(url) as r, open(tmp, "wb") as f:  # noqa: S310 (user-chosen URL)
+                while chunk := r.read(1 << 20):
+                    f.write(chunk)
+                    for d in digests.values():
+                        d.update(chunk)
+        except OSError as exc:
+            raise SemcomError(f"could not download {url}: {exc}") from None
+        for name, want in (("md5", md5), ("sha256", sha256)):
+            if want is not None and digests[name].hexdigest() != want.lower():
+                raise SemcomError(
+                    f"checksum mismatch for {url}: {name} {digests[name].hexdigest()}, expected {want}; "
+                    "nothing was written"
+                )
+
+    return atomic_write(dest, write)
+
+
+class ImageArrayDataset(Dataset[tuple[Tensor, Tensor]]):
+    """Images held in memory as uint8.
+
+    Args:
+        images: uint8 array [N, H, W, C].
+        labels: int64 array [N] (class index, -1 where unknown).
+
+    Items: ``(image, label)`` with image a uint8 tensor [C, H, W] and label an int64 scalar tensor.
+    Convert with ``image.float() / 255`` on the device.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray | None = None, name: str = "images") -> None:
+        if images.dtype != np.uint8 or images.ndim != 4:
+            raise SemcomError(f"{name}: expected uint8 images [N, H, W, C], got {images.dtype} {list(images.shape)}")
+        self.images = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+        lab = labels if labels is not None else -np.ones(len(images), np.int64)
+        self.labels = torch.from_numpy(np.asarray(lab, dtype=np.int64))
+        self.name = name
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
+        return self.images[i], self.labels[i]
+
+    def subset(self, limit: int | None) -> ImageArrayDataset:
+        """The first ``limit`` images (all where None)."""
+        if limit is None or limit >= len(self):
+            return self
+        if limit < 1:
+            raise SemcomError(f"limit must be a positive number of images, got {limit}")
+        out = ImageArrayDataset.__new__(ImageArrayDataset)
+        out.images, out.labels, out.name = self.images[:limit], self.labels[:limit], self.name
+        return out

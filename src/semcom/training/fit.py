@@ -1,0 +1,104 @@
+"""``semcom train``: fit a recipe with Lightning on CPU, one GPU or several (DDP)."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from omegaconf import DictConfig, OmegaConf
+
+from semcom.data import atomic_write
+from semcom.errors import SemcomError
+from semcom.training.module import AtomicCheckpointIO, ImageDataModule, JSCCModule, check_resume_compatible
+from semcom.training.recipe import to_dict
+
+
+class _Throughput(Callback):
+    """Counts training images and time (excluding validation) for the run summary."""
+
+    def __init__(self) -> None:
+        self.images = 0
+        self.seconds = 0.0
+        self._t = 0.0
+
+    def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
+        self._t = time.perf_counter()
+
+    def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
+        self.seconds += time.perf_counter() - self._t
+        self.images += int(batch[0].shape[0])
+
+
+def hardware() -> str:
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
+    return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+
+
+def run_dir(recipe: dict[str, Any]) -> Path:
+    return Path(recipe["train"]["out_dir"]) / recipe["name"]
+
+
+def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: bool = False) -> dict[str, Any]:
+    """Train the recipe; returns a summary (paths, epochs, wall time, images per second).
+
+    Args:
+        cfg: the recipe (from :func:`semcom.training.recipe.load_recipe`).
+        resume: a checkpoint path, ``"auto"`` (the run's ``last.ckpt`` if it exists) or None.
+    """
+    recipe = to_dict(cfg) if isinstance(cfg, DictConfig) else cfg
+    t = recipe["train"]
+    out = run_dir(recipe)
+    ckpt_dir = out / "checkpoints"
+    ckpt_path: str | None = None
+    if resume == "auto":
+        last = ckpt_dir / "last.ckpt"
+        ckpt_path = str(last) if last.exists() else None
+    elif resume:
+        if not Path(resume).is_file():
+            raise SemcomError(f"checkpoint to resume from {resume} does not exist")
+        ckpt_path = resume
+    if ckpt_path:
+        check_resume_compatible(recipe, ckpt_path)
+
+    L.seed_everything(int(t["seed"]), workers=True, verbose=False)
+    module = JSCCModule(recipe)
+    data = ImageDataModule(recipe)
+    data.setup("fit")  # fail on bad data before anything is written
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "recipe.yaml", lambda p: p.write_text(OmegaConf.to_yaml(OmegaConf.create(recipe))))
+
+    checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename="epoch{epoch:03d}", auto_insert_metric_name=False,
+                                 save_top_k=-1, every_n_epochs=1, save_last=True)
+    meter = _Throughput()
+    trainer = L.Trainer(
+        max_epochs=int(t["epochs"]), accelerator=t["accelerator"], devices=t["devices"], strategy=t["strategy"],
+        precision=t["precision"], default_root_dir=str(out), plugins=[AtomicCheckpointIO()],
+        callbacks=[checkpoint, meter],
+        logger=[CSVLogger(str(out), name="logs", version=""), TensorBoardLogger(str(out), name="tb", version="")],
+        log_every_n_steps=int(t["log_every_n_steps"]), enable_progress_bar=bool(t["progress_bar"]) and not quiet,
+        enable_model_summary=not quiet, limit_train_batches=t["limit_train_batches"],
+        deterministic=True,
+    )
+    start = time.perf_counter()
+    trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
+    wall = time.perf_counter() - start
+    summary = {
+        "name": recipe["name"], "run_dir": str(out), "last_checkpoint": str(ckpt_dir / "last.ckpt"),
+        "epochs": trainer.current_epoch, "global_step": trainer.global_step, "resumed_from": ckpt_path,
+        "wall_time_s": round(wall, 2), "train_images": meter.images,
+        "train_images_per_s": round(meter.images / meter.seconds, 1) if meter.seconds else None,
+        "hardware": hardware(), "devices": t["devices"], "torch": torch.__version__,
+        "k": module.system.k, "bandwidth_ratio": module.system.model.bandwidth_ratio,
+        "val_psnr": {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val_psnr")},
+    }
+    if trainer.is_global_zero:
+        atomic_write(out / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=2)))
+    return summary

@@ -1,0 +1,107 @@
+"""Short end-to-end training runs: fit, exact resume, checkpoints, throughput summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from semcom import SemcomError
+from semcom.checkpoint import load_system, read_checkpoint
+from semcom.training.fit import fit
+from semcom.training.module import AtomicCheckpointIO, JSCCModule
+from semcom.training.recipe import load_recipe
+
+BASE: dict[str, Any] = {
+    "name": "t", "model": {"name": "djscc", "k": 16, "hidden": [4, 8]}, "sampler": {"name": "dlps"},
+    "data": {"dataset": "embedded", "limit_train": 96, "limit_val": 16},
+    "train": {"epochs": 2, "batch_size": 32, "accelerator": "cpu", "val_snr_db": [10.0], "progress_bar": False},
+}
+
+
+def run(tmp: Path, *over: str, resume: str | None = None) -> dict[str, Any]:
+    return fit(load_recipe(BASE, [f"train.out_dir={tmp}", *over]), resume=resume, quiet=True)
+
+
+@pytest.mark.parametrize("sampler", ["dlps", "blps", "lvlps", "dedicated"])
+def test_each_sampler_trains_end_to_end(tmp_path: Path, sampler: str) -> None:
+    extra = ["sampler.snr_db=5"] if sampler == "dedicated" else []
+    s = run(tmp_path, f"name={sampler}", f"sampler.name={sampler}", "train.epochs=1", *extra)
+    assert s["epochs"] == 1 and s["train_images"] == 96 and s["train_images_per_s"] > 0
+    run_dir = tmp_path / sampler
+    assert (run_dir / "checkpoints" / "last.ckpt").exists() and (run_dir / "summary.json").exists()
+    assert (run_dir / "logs" / "metrics.csv").exists() and any((run_dir / "tb").iterdir())
+    assert not list(run_dir.rglob("*.tmp"))
+
+
+def test_training_lowers_the_loss(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    s = run(tmp_path, "train.epochs=12", "data.limit_train=128", "train.batch_size=16",
+            "model.hidden=[16,32]", "model.k=64")
+    lines = (tmp_path / "t" / "logs" / "metrics.csv").read_text().splitlines()
+    head = lines[0].split(",")
+    vals = [float(r.split(",")[head.index("val_psnr")]) for r in lines[1:] if r.split(",")[head.index("val_psnr")]]
+    assert len(vals) == 12 and vals[-1] > vals[0] + 1.0, vals
+    assert s["global_step"] == 12 * 8
+
+
+def test_resume_after_epoch_one_equals_uninterrupted_run(tmp_path: Path) -> None:
+    run(tmp_path, "name=full")
+    run(tmp_path, "name=split", "train.epochs=1")
+    s = run(tmp_path, "name=split", resume="auto")
+    assert s["resumed_from"] and s["epochs"] == 2
+    a = read_checkpoint(tmp_path / "full" / "checkpoints" / "last.ckpt")["state_dict"]
+    b = read_checkpoint(tmp_path / "split" / "checkpoints" / "last.ckpt")["state_dict"]
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_resume_refuses_a_checkpoint_of_another_model(tmp_path: Path) -> None:
+    run(tmp_path, "train.epochs=1")
+    ckpt = str(tmp_path / "t" / "checkpoints" / "last.ckpt")
+    with pytest.raises(SemcomError, match="holds model .* but the recipe asks for"):
+        run(tmp_path, "name=other", "model.k=24", resume=ckpt)
+    assert not (tmp_path / "other").exists()  # nothing written
+
+
+def test_bad_data_fails_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(SemcomError, match="no CIFAR-10 found"):
+        run(tmp_path, "data.dataset=cifar10", f"data.root={tmp_path / 'nothing'}")
+    assert not (tmp_path / "t").exists()
+
+
+def test_load_system_checks(tmp_path: Path) -> None:
+    run(tmp_path, "train.epochs=1")
+    ckpt = tmp_path / "t" / "checkpoints" / "last.ckpt"
+    module, recipe = load_system(ckpt)
+    assert isinstance(module, JSCCModule) and recipe["model"]["k"] == 16
+    # a checkpoint whose weights belong to another model than its recipe says
+    ck = torch.load(ckpt, weights_only=False)
+    ck["hyper_parameters"]["recipe"]["model"]["k"] = 40
+    torch.save(ck, tmp_path / "other.ckpt")
+    with pytest.raises(SemcomError, match="does not match the model its recipe describes"):
+        load_system(tmp_path / "other.ckpt")
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.ckpt")
+    with pytest.raises(SemcomError, match="not a semcom checkpoint"):
+        load_system(tmp_path / "foreign.ckpt")
+    (tmp_path / "corrupt.ckpt").write_bytes(b"\x00garbage")
+    with pytest.raises(SemcomError, match="cannot be read"):
+        load_system(tmp_path / "corrupt.ckpt")
+
+
+def test_atomic_checkpoint_io_leaves_nothing_half_written(tmp_path: Path) -> None:
+    io = AtomicCheckpointIO()
+    io.save_checkpoint({"a": torch.ones(2)}, tmp_path / "x.ckpt")
+    assert torch.equal(torch.load(tmp_path / "x.ckpt")["a"], torch.ones(2))
+
+    class Unpicklable:
+        def __reduce__(self) -> Any:
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        io.save_checkpoint({"a": Unpicklable()}, tmp_path / "y.ckpt")
+    assert not (tmp_path / "y.ckpt").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.ckpt"]
