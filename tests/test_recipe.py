@@ -62,3 +62,13 @@ def test_malformed_recipes_get_one_clear_line(tmp_path: Path) -> None:
         load_recipe(None, ["train.epochs"])
     with pytest.raises(SemcomError, match="model.name' is missing"):
         load_recipe({"model": {"name": None, "k": 3}})
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_committed_recipes_run_end_to_end_at_small_scale(path: Path, tmp_path: Path) -> None:
+    from semcom.training.fit import fit
+
+    summary = fit(load_recipe(path, ["data.dataset=embedded", "data.limit_train=64", "data.limit_val=16",
+                                     "train.epochs=1", "train.batch_size=32", f"train.out_dir={tmp_path}",
+                                     "train.progress_bar=false"]), quiet=True)
+    assert summary["epochs"] == 1 and summary["train_images"] == 64

@@ -49,7 +49,8 @@ def train(
     if accelerator is not None:
         extra.append(f"train.accelerator={accelerator}")
     summary = fit(load_recipe(recipe, extra), resume=resume)
-    typer.echo(json.dumps(summary, indent=2))
+    if summary["rank"] == 0:  # under DDP every process returns here; one summary is enough
+        typer.echo(json.dumps(summary, indent=2))
 
 
 @app.command("eval")

@@ -21,7 +21,7 @@ RECIPE = {
     "channel": {"name": "awgn"},
     "sampler": {"name": "dlps", "snr_min_db": 0.0, "snr_max_db": 20.0},
     "data": {"dataset": "embedded", "limit_val": 20},
-    "train": {"epochs": 3, "batch_size": 50, "seed": 0, "accelerator": "cpu", "val_snr_db": [10.0],
+    "train": {"epochs": 12, "batch_size": 16, "seed": 0, "accelerator": "cpu", "val_snr_db": [10.0],
               "progress_bar": False},
 }
 

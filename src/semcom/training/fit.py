@@ -21,19 +21,35 @@ from semcom.training.recipe import to_dict
 
 
 class _Throughput(Callback):
-    """Counts training images and time (excluding validation) for the run summary."""
+    """Counts training images and time for the run summary: ``seconds`` is the time inside training
+    steps; ``epoch_seconds`` the wall time of each training epoch from its start to the end of its
+    last step (data loading and loop overhead included, validation and checkpointing excluded)."""
 
     def __init__(self) -> None:
         self.images = 0
         self.seconds = 0.0
         self._t = 0.0
+        self.epoch_seconds: list[float] = []
+        self.epoch_images: list[int] = []
+        self._t_epoch = 0.0
+        self._t_last = 0.0
+
+    def on_train_epoch_start(self, trainer: Any, pl_module: Any) -> None:
+        self._t_epoch = time.perf_counter()
+        self.epoch_images.append(0)
+
+    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+        self.epoch_seconds.append(self._t_last - self._t_epoch)
 
     def on_train_batch_start(self, trainer: Any, pl_module: Any, batch: Any, batch_idx: int) -> None:
         self._t = time.perf_counter()
 
     def on_train_batch_end(self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int) -> None:
-        self.seconds += time.perf_counter() - self._t
+        self._t_last = time.perf_counter()
+        self.seconds += self._t_last - self._t
         self.images += int(batch[0].shape[0])
+        if self.epoch_images:
+            self.epoch_images[-1] += int(batch[0].shape[0])
 
 
 def hardware() -> str:
@@ -90,12 +106,16 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
     start = time.perf_counter()
     trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
     wall = time.perf_counter() - start
+    world = trainer.world_size
     summary = {
         "name": recipe["name"], "run_dir": str(out), "last_checkpoint": str(ckpt_dir / "last.ckpt"),
         "epochs": trainer.current_epoch, "global_step": trainer.global_step, "resumed_from": ckpt_path,
-        "wall_time_s": round(wall, 2), "train_images": meter.images,
-        "train_images_per_s": round(meter.images / meter.seconds, 1) if meter.seconds else None,
-        "hardware": hardware(), "devices": t["devices"], "torch": torch.__version__,
+        "wall_time_s": round(wall, 2), "train_images": meter.images * world,
+        "train_images_per_s": round(world * meter.images / meter.seconds, 1) if meter.seconds else None,
+        "epoch_seconds": [round(x, 3) for x in meter.epoch_seconds],
+        "epoch_images_per_s": [round(world * n / x, 1) for n, x in zip(meter.epoch_images, meter.epoch_seconds) if x],
+        "hardware": hardware(), "devices": t["devices"], "world_size": world, "rank": trainer.global_rank,
+        "torch": torch.__version__,
         "k": module.system.k, "bandwidth_ratio": module.system.model.bandwidth_ratio,
         "val_psnr": {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val_psnr")},
     }
