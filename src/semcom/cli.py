@@ -102,7 +102,7 @@ def plot(
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="output folder")] = Path("demo_out"),
-    epochs: Annotated[int, typer.Option(help="epochs per model on the 500 embedded images")] = 30,
+    epochs: Annotated[int, typer.Option(help="epochs per model on the 500 embedded images")] = 40,
     k: Annotated[int, typer.Option(help="complex channel uses per image")] = 264,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:

@@ -177,7 +177,7 @@ def write_results(results: dict[str, Any], out_dir: str | Path, stem: str = "eva
     if plot:
         from semcom.plot import plot_results
 
-        paths["png"] = plot_results([results], out / f"{stem}.png")
+        paths["png"] = plot_results([results], out / f"{stem}.png", title=results.get("title"))
     return paths
 
 
