@@ -108,3 +108,14 @@ def test_eval_and_plot_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval"]) == 2
     assert main(["no-such-command"]) == 2
+
+
+def test_structural_metrics_at_chosen_snrs_only(tmp_path: Path) -> None:
+    assert main(["eval", GOLDEN_CKPT, "--dataset", "embedded", "--limit", "10", "--snr", "0:10:5",
+                 "--structural-at", "10", "--out", str(tmp_path), "--no-plot"]) == 0
+    rows = json.loads((tmp_path / "eval.json").read_text())["rows"]
+    assert [r["ssim"] is not None for r in rows] == [False, False, True]
+    assert all(r["psnr"] is not None for r in rows)
+    assert main(["eval", GOLDEN_CKPT, "--dataset", "embedded", "--limit", "10", "--snr", "5",
+                 "--metrics", "psnr", "--out", str(tmp_path), "--name", "p", "--no-plot"]) == 0
+    assert json.loads((tmp_path / "p.json").read_text())["rows"][0]["ms_ssim"] is None
