@@ -144,11 +144,11 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
 
 def table(results: dict[str, Any], metric: str = "psnr", snr_db: list[float] | None = None) -> str:
     """Text tables, one per channel (and CSI): a line per SNR, a column per model."""
-    rows = [r for r in results["rows"] if snr_db is None or r["snr_db"] in snr_db]
+    rows = [r for r in results["rows"] if snr_db is None or r["snr_db"] in snr_db] or results["rows"]
     models = list(dict.fromkeys(r["model"] for r in rows))
     panels = list(dict.fromkeys((r["channel"], r["csi"]) for r in rows))
     lookup = {(r["model"], r["channel"], r["csi"], r["snr_db"]): r[metric] for r in rows}
-    width = max(8, *(len(m) for m in models))
+    width = max([8, *(len(m) for m in models)])
     unit = "dB, mean of per-image PSNR" if metric == "psnr" else "mean of per-image values"
     out = io.StringIO()
     for ch, csi in panels:

@@ -88,6 +88,11 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
     module = JSCCModule(recipe)
     data = ImageDataModule(recipe)
     data.setup("fit")  # fail on bad data before anything is written
+    if not quiet:
+        m = module.system.model
+        print(f"{recipe['name']}: model {recipe['model']['name']}, K = {m.k} complex channel uses per "
+              f"{'x'.join(map(str, (m.in_channels, *m.image_size)))} image, bandwidth ratio K/N = {m.bandwidth_ratio:.4f}; "
+              f"sampler {module.sampler!r}; channel {module.system.channel}")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "recipe.yaml", lambda p: p.write_text(OmegaConf.to_yaml(OmegaConf.create(recipe))))
 
