@@ -1,0 +1,228 @@
+"""The DLPS paper's (seed 000) Fig. 3 and Fig. 4 from ``semcom eval`` results, and its two claims.
+
+    python -m semcom.reports.dlps results/dlps        # reads fig3.json, fig4.json (+ train summaries)
+
+Writes ``fig3.png``, ``fig4.png`` (paper look-alikes: AWGN, plus the Rayleigh panels),
+``claims.json`` and ``REPORT.md`` (tables of PSNR at 0, 5, 10, 15, 20 dB and the claims, computed).
+
+Claim (a): DLPS >= BLPS and >= LvLPS at every test SNR in [0, 20] dB, BLPS worst at low SNR.
+Claim (b): the DLPS model within a small gap of each dedicated model at that model's own SNR, and
+better than every dedicated model away from its SNR.
+
+Model labels follow the recipe names: ``fig3_k88_{dlps,blps,lvlps}[_seedN]``,
+``fig4_k264_dlps`` and ``fig4_k264_snr{S}dB``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from semcom.data import atomic_write
+from semcom.evaluate import read_results
+
+TABLE_SNR = [0.0, 5.0, 10.0, 15.0, 20.0]
+PANELS = [("awgn", "-"), ("rayleigh", "perfect"), ("rayleigh", "pilot")]
+PANEL_NAME = {("awgn", "-"): "AWGN", ("rayleigh", "perfect"): "Rayleigh block fading, perfect CSI",
+              ("rayleigh", "pilot"): "Rayleigh block fading, pilot CSI (1 pilot, LS)"}
+FIG3 = re.compile(r"fig3_k88_(dlps|blps|lvlps)(?:_seed(\d+))?$")
+FIG4 = re.compile(r"fig4_k264_(dlps|snr(\d+)dB)(?:_seed(\d+))?$")
+
+
+def curves(results: dict[str, Any]) -> dict[tuple[str, str, str], dict[float, float]]:
+    out: dict[tuple[str, str, str], dict[float, float]] = defaultdict(dict)
+    for r in results["rows"]:
+        out[(r["model"], r["channel"], r["csi"])][float(r["snr_db"])] = float(r["psnr"])
+    return out
+
+
+def fig3_groups(c: dict[tuple[str, str, str], dict[float, float]]) -> dict[str, dict[int, str]]:
+    """method -> seed -> model label."""
+    groups: dict[str, dict[int, str]] = defaultdict(dict)
+    for model, _, _ in c:
+        m = FIG3.match(model)
+        if m:
+            groups[m.group(1)][int(m.group(2) or 0)] = model
+    return groups
+
+
+def claim_a(c: dict[tuple[str, str, str], dict[float, float]], panel: tuple[str, str]) -> dict[str, Any]:
+    groups = fig3_groups(c)
+    if not all(k in groups for k in ("dlps", "blps", "lvlps")):
+        return {"available": False}
+    seeds = sorted(sd for sd in set.intersection(*(set(groups[k]) for k in ("dlps", "blps", "lvlps")))
+                   if all((groups[k][sd], *panel) in c for k in ("dlps", "blps", "lvlps")))
+    if not seeds:
+        return {"available": False}
+    snrs = [s for s in sorted(c[(groups["dlps"][seeds[0]], *panel)]) if 0.0 <= s <= 20.0]
+
+    def psnr(method: str, seed: int, s: float) -> float:
+        return c[(groups[method][seed], *panel)][s]
+
+    out: dict[str, Any] = {"available": True, "seeds": seeds, "snr_db": snrs}
+    for other in ("blps", "lvlps"):
+        gaps = np.array([[psnr("dlps", sd, s) - psnr(other, sd, s) for s in snrs] for sd in seeds])
+        out[f"dlps_minus_{other}"] = {
+            "mean_over_seeds": gaps.mean(0).round(3).tolist(),
+            "min_mean_gap_db": round(float(gaps.mean(0).min()), 3),
+            "max_mean_gap_db": round(float(gaps.mean(0).max()), 3),
+            "holds_every_snr_every_seed": bool((gaps >= 0).all()),
+            "holds_every_snr_seed_mean": bool((gaps.mean(0) >= 0).all()),
+            "snr_where_mean_gap_negative": [s for s, g in zip(snrs, gaps.mean(0)) if g < 0],
+        }
+    spread = {}
+    for method in ("dlps", "blps", "lvlps"):
+        vals = np.array([[psnr(method, sd, s) for s in snrs] for sd in seeds])
+        spread[method] = round(float((vals.max(0) - vals.min(0)).max()), 3) if len(seeds) > 1 else None
+    out["seed_spread_max_db"] = spread
+    low = [s for s in snrs if s <= 5.0]
+    worst = {s: min(("dlps", "blps", "lvlps"), key=lambda m: np.mean([psnr(m, sd, s) for sd in seeds])) for s in low}
+    out["worst_method_at_low_snr"] = {str(s): m for s, m in worst.items()}
+    out["blps_worst_at_low_snr"] = all(m == "blps" for m in worst.values())
+    return out
+
+
+def claim_b(c: dict[tuple[str, str, str], dict[float, float]], panel: tuple[str, str],
+            away_db: float = 4.0) -> dict[str, Any]:
+    dlps = next((m for m, *_ in c if FIG4.match(m) and FIG4.match(m).group(1) == "dlps"), None)  # type: ignore[union-attr]
+    dedicated = {}
+    for model, *_ in c:
+        m = FIG4.match(model)
+        if m and m.group(2) is not None:
+            dedicated[float(m.group(2))] = model
+    dedicated = {t: m for t, m in dedicated.items() if (m, *panel) in c}
+    if dlps is None or not dedicated or (dlps, *panel) not in c:
+        return {"available": False}
+    d_curve = c[(dlps, *panel)]
+    out: dict[str, Any] = {"available": True, "away_db": away_db, "dedicated": {}}
+    for s_train, model in sorted(dedicated.items()):
+        curve = c[(model, *panel)]
+        gap_own = curve[s_train] - d_curve[s_train]
+        away = [s for s in sorted(curve) if abs(s - s_train) >= away_db and 0.0 <= s <= 20.0]
+        better_away = [s for s in away if d_curve[s] >= curve[s]]
+        out["dedicated"][f"{s_train:g}dB"] = {
+            "dedicated_minus_dlps_at_own_snr_db": round(gap_own, 3),
+            "dlps_better_at_snr_db": [s for s in sorted(curve) if d_curve[s] >= curve[s]],
+            "dlps_better_everywhere_away": len(better_away) == len(away),
+            "snr_away_where_dedicated_better": [s for s in away if s not in better_away],
+        }
+    gaps = [v["dedicated_minus_dlps_at_own_snr_db"] for v in out["dedicated"].values()]
+    out["max_gap_at_own_snr_db"] = round(max(gaps), 3)
+    out["dlps_better_everywhere_away_from_every_model"] = all(
+        v["dlps_better_everywhere_away"] for v in out["dedicated"].values())
+    return out
+
+
+def plot(c: dict[tuple[str, str, str], dict[float, float]], which: str, out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [p for p in PANELS if any(k[1:] == p for k in c)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 4.2), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        if which == "fig3":
+            for method, color in (("dlps", "C0"), ("blps", "C1"), ("lvlps", "C2")):
+                labels = {sd: lab for sd, lab in fig3_groups(c).get(method, {}).items() if (lab, *panel) in c}
+                if not labels:
+                    continue
+                snrs = sorted(c[(labels[min(labels)], *panel)])
+                vals = np.array([[c[(lab, *panel)][s] for s in snrs] for lab in labels.values()])
+                ax.plot(snrs, vals.mean(0), color=color, marker="o", ms=3,
+                        label=f"{method.upper()} (mean of {len(labels)} seed{'s' if len(labels) > 1 else ''})")
+                if len(labels) > 1:
+                    ax.fill_between(snrs, vals.min(0), vals.max(0), color=color, alpha=0.2)
+        else:
+            for model in sorted({k[0] for k in c if FIG4.match(k[0])}, key=lambda m: (m != "fig4_k264_dlps", len(m), m)):
+                if (model, *panel) not in c:
+                    continue
+                pts = sorted(c[(model, *panel)].items())
+                m = FIG4.match(model)
+                is_dlps = m is not None and m.group(1) == "dlps"
+                label = "DLPS" if is_dlps else f"dedicated {m.group(2)} dB"  # type: ignore[union-attr]
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], lw=2.2 if is_dlps else 1.2,
+                        ls="-" if is_dlps else "--", marker="o" if is_dlps else None, ms=3, label=label)
+        ax.set_title(PANEL_NAME[panel], fontsize=10)
+        ax.set_xlabel("test SNR (dB), Es/N0 per complex symbol")
+        ax.set_ylabel("PSNR (dB, mean of per-image)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    k = "K = 88" if which == "fig3" else "K = 264"
+    fig.suptitle(f"DLPS paper {'Fig. 3' if which == 'fig3' else 'Fig. 4'} look-alike: DJSCC, {k}, "
+                 "CIFAR-10 test (JPEG-decoded copy, q75), 10,000 images")
+    atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=120, bbox_inches="tight"))
+    plt.close(fig)
+    return out
+
+
+def table(c: dict[tuple[str, str, str], dict[float, float]], models: list[str], panel: tuple[str, str]) -> str:
+    head = "| model | " + " | ".join(f"{s:g} dB" for s in TABLE_SNR) + " |\n|---|" + "---:|" * len(TABLE_SNR) + "\n"
+    lines = []
+    for m in models:
+        if (m, *panel) in c:
+            cur = c[(m, *panel)]
+            lines.append(f"| {m} | " + " | ".join(f"{cur[s]:.2f}" if s in cur else "-" for s in TABLE_SNR) + " |")
+    return head + "\n".join(lines) + "\n"
+
+
+def report(folder: Path) -> dict[str, Any]:
+    res = {name: read_results(folder / f"{name}.json") for name in ("fig3", "fig4") if (folder / f"{name}.json").exists()}
+    c: dict[tuple[str, str, str], dict[float, float]] = {}
+    for r in res.values():
+        c.update(curves(r))
+    claims: dict[str, Any] = {"psnr_reduction": next(iter(res.values()))["psnr_reduction"] if res else None}
+    md = ["# DLPS reproduction: computed tables and claims", "",
+          "Generated by `python -m semcom.reports.dlps results/dlps` from `fig3.json` and `fig4.json`.",
+          "PSNR is the mean of per-image PSNR (dB) on the 10,000 CIFAR-10 test images of the JPEG-decoded",
+          "copy (quality 75, 4:2:0), evaluation noise seed 0.", ""]
+    for name in res:
+        plot(c, name, folder / f"{name}.png")
+        models = sorted({m for m, *_ in c if (FIG3 if name == "fig3" else FIG4).match(m)})
+        for panel in PANELS:
+            md += [f"## {name}: PSNR (dB) over {PANEL_NAME[panel]}", "", table(c, models, panel)]
+    for panel in PANELS:
+        key = f"{panel[0]}" + (f"_{panel[1]}" if panel[1] != "-" else "")
+        if "fig3" in res:
+            claims[f"a_{key}"] = claim_a(c, panel)
+        if "fig4" in res:
+            claims[f"b_{key}"] = claim_b(c, panel)
+    md += ["## Claims (computed)", ""]
+    for key, val in claims.items():
+        if not isinstance(val, dict) or not val.get("available"):
+            continue
+        if key.startswith("a_"):
+            md.append(f"* **(a) {key[2:]}**: DLPS - BLPS over [0, 20] dB (mean over seeds {val['seeds']}) from "
+                      f"{val['dlps_minus_blps']['min_mean_gap_db']:+.2f} to {val['dlps_minus_blps']['max_mean_gap_db']:+.2f} dB, "
+                      f">= 0 at every SNR for every seed: {val['dlps_minus_blps']['holds_every_snr_every_seed']}; "
+                      f"DLPS - LvLPS from {val['dlps_minus_lvlps']['min_mean_gap_db']:+.2f} to "
+                      f"{val['dlps_minus_lvlps']['max_mean_gap_db']:+.2f} dB, >= 0 everywhere for every seed: "
+                      f"{val['dlps_minus_lvlps']['holds_every_snr_every_seed']}; largest seed-to-seed spread "
+                      f"(dB) {val['seed_spread_max_db']}; BLPS worst at every SNR <= 5 dB: {val['blps_worst_at_low_snr']}.")
+        else:
+            parts = ", ".join(f"{k}: {v['dedicated_minus_dlps_at_own_snr_db']:+.2f} dB" for k, v in val["dedicated"].items())
+            md.append(f"* **(b) {key[2:]}**: dedicated minus DLPS at the dedicated model's own SNR: {parts}; "
+                      f"DLPS >= every dedicated model at every SNR in [0, 20] dB at least {val['away_db']:g} dB from its "
+                      f"training SNR: {val['dlps_better_everywhere_away_from_every_model']}.")
+    md.append("")
+    atomic_write(folder / "claims.json", lambda p: p.write_text(json.dumps(claims, indent=1) + "\n"))
+    atomic_write(folder / "REPORT.md", lambda p: p.write_text("\n".join(md)))
+    return claims
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    folder = Path(args[0] if args else "results/dlps")
+    claims = report(folder)
+    print((folder / "REPORT.md").read_text())
+    return 0 if claims else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
