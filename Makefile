@@ -41,3 +41,11 @@ golden: install
 
 clean:
 	rm -rf demo_out runs .pytest_cache
+
+## DLPS paper (seed 000) Fig. 3 / Fig. 4: evaluate the committed checkpoints, then the report.
+DLPS_EVAL = --snr -5:25:1 --channel awgn --channel rayleigh --csi perfect --csi pilot --structural-at 0,5,10,15,20 --out results/dlps --no-plot
+reproduce-dlps: install
+	$(BIN)/semcom eval $(sort $(wildcard results/dlps/checkpoints/fig3_k88_*.ckpt)) $(DLPS_EVAL) --name fig3
+	$(BIN)/semcom eval $(sort $(wildcard results/dlps/checkpoints/fig4_k264_*.ckpt)) $(DLPS_EVAL) --name fig4
+	$(BIN)/semcom eval results/dlps/checkpoints/fig4_k264_dlps.ckpt --dataset embedded --split train --snr 10 --metrics psnr --out results/dlps --name check_dlps_10dB_500 --no-plot
+	$(BIN)/python -m semcom.reports.dlps report results/dlps

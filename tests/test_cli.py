@@ -119,3 +119,13 @@ def test_structural_metrics_at_chosen_snrs_only(tmp_path: Path) -> None:
     assert main(["eval", GOLDEN_CKPT, "--dataset", "embedded", "--limit", "10", "--snr", "5",
                  "--metrics", "psnr", "--out", str(tmp_path), "--name", "p", "--no-plot"]) == 0
     assert json.loads((tmp_path / "p.json").read_text())["rows"][0]["ms_ssim"] is None
+
+
+def test_export_writes_a_slim_loadable_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = write_recipe(tmp_path, "name: ex\nmodel: {name: djscc, k: 16, hidden: [4, 8]}")
+    assert main(["train", str(recipe)]) == 0
+    full = tmp_path / "runs" / "ex" / "checkpoints" / "last.ckpt"
+    assert main(["export", str(full), str(tmp_path / "slim.ckpt")]) == 0
+    assert (tmp_path / "slim.ckpt").stat().st_size < full.stat().st_size
+    one_error_line(capsys, ["export", str(tmp_path / "nope.ckpt"), str(tmp_path / "x.ckpt")], "does not exist")
+    assert not (tmp_path / "x.ckpt").exists()

@@ -48,4 +48,4 @@ def test_claims_on_synthetic_curves(tmp_path: Path) -> None:
     assert b["dedicated"]["8dB"]["dedicated_minus_dlps_at_own_snr_db"] == 0.3
     assert b["dlps_better_everywhere_away_from_every_model"] is True
     assert (tmp_path / "fig3.png").exists() and (tmp_path / "fig4.png").exists()
-    assert "Claims (computed)" in (tmp_path / "REPORT.md").read_text()
+    assert "claims, computed" in (tmp_path / "README.md").read_text()

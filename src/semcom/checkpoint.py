@@ -44,3 +44,16 @@ def load_system(path: str | Path, expect_model: str | None = None) -> tuple[torc
         raise SemcomError(f"checkpoint {path} does not match the model its recipe describes: {first}") from None
     module.eval()
     return module, recipe
+
+
+def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
+    """Write a slim copy of a semcom checkpoint (weights, recipe, epoch; no optimizer state).
+
+    The result loads with :func:`load_system` and ``semcom eval`` but cannot resume training.
+    """
+    from semcom.data import atomic_write
+
+    info = read_checkpoint(src)
+    slim = {"state_dict": info["state_dict"], "hyper_parameters": {"recipe": info["recipe"]},
+            "epoch": info["epoch"], "global_step": info["global_step"]}
+    return atomic_write(Path(dst), lambda p: torch.save(slim, p))

@@ -116,6 +116,19 @@ def demo(
 
 
 @app.command()
+def export(
+    checkpoint: Annotated[Path, typer.Argument(help="a semcom checkpoint (.ckpt)")],
+    out: Annotated[Path, typer.Argument(help="where to write the slim copy")],
+) -> None:
+    """Write a slim copy of a checkpoint (weights + recipe, no optimizer state) for sharing or committing."""
+    from semcom.checkpoint import export_checkpoint, load_system
+
+    path = export_checkpoint(checkpoint, out)
+    load_system(path)  # the copy must load
+    typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+
+
+@app.command()
 def models() -> None:
     """List the registered models."""
     from semcom.models import describe
