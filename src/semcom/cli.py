@@ -70,6 +70,7 @@ def eval_(
     name: Annotated[str, typer.Option(help="file stem of the outputs")] = "eval",
     metrics: Annotated[str, typer.Option(help="comma list of psnr, ssim, ms_ssim")] = "psnr,ssim,ms_ssim",
     structural_at: Annotated[Optional[str], typer.Option(help="compute SSIM / MS-SSIM only at these SNRs (grid syntax)")] = None,
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
     no_plot: Annotated[bool, typer.Option("--no-plot", help="skip the PNG")] = False,
 ) -> None:
     """Evaluate checkpoints over SNR: writes NAME.json, NAME.csv and NAME.png and prints the table."""
@@ -78,7 +79,7 @@ def eval_(
     results = evaluate([str(c) for c in checkpoints], parse_snr(snr), channel, csi, dataset=dataset, split=split,
                        root=root, limit=limit, seed=seed, batch_size=batch_size, labels=label,
                        metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()),
-                       structural_snr_db=parse_snr(structural_at) if structural_at else None)
+                       structural_snr_db=parse_snr(structural_at) if structural_at else None, device=device)
     results["command"] = "semcom eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else None
     paths = write_results(results, out, name, plot=not no_plot)
     typer.echo(table(results))

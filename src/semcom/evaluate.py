@@ -64,7 +64,7 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
              csi: list[str] = ["perfect"], dataset: str = "cifar10", split: str = "test",
              root: str | Path | None = None, limit: int | None = None, seed: int = 0, batch_size: int = 500,
              labels: list[str] | None = None, metrics: tuple[str, ...] = METRICS,
-             structural_snr_db: list[float] | None = None) -> dict[str, Any]:
+             structural_snr_db: list[float] | None = None, device: str = "cpu") -> dict[str, Any]:
     """Evaluate checkpoints; returns the result dict written by :func:`write_results`.
 
     ``metrics`` picks among ``psnr``, ``ssim`` and ``ms_ssim`` (the structural ones cost about three
@@ -106,14 +106,15 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
                     "n": model.n, "bandwidth_ratio": model.bandwidth_ratio}
             models_meta.append(meta)
             # the encoder runs once per image; every channel and SNR reuses its symbols
-            sent = [(to_float(img), module.system.transmit(to_float(img))) for img, _ in loader]
+            module.to(device)
+            sent = [(x, module.system.transmit(x)) for x in (to_float(img.to(device)) for img, _ in loader)]
             for ch_name, ch_csi, channel in variants:
                 for snr in snr_db:
-                    g = torch.Generator().manual_seed(seed)
+                    g = torch.Generator(device=device).manual_seed(seed)
                     structural = structural_snr_db is None or float(snr) in structural_snr_db
                     psnr, ssim, mss = [], [], []
                     for x, sym in sent:
-                        y = channel(sym, torch.tensor(float(snr)), generator=g)
+                        y = channel(sym, torch.tensor(float(snr), device=device), generator=g)
                         rec = module.system.receive(y, (x.shape[-2], x.shape[-1]))
                         psnr.append(psnr_per_image(rec, x))
                         if "ssim" in metrics and structural:
