@@ -1,0 +1,140 @@
+"""The digital link: 5G NR LDPC coding and QAM mapping (Sionna) over a semcom channel.
+
+SNR conventions: the semantic systems use Es/N0 per complex symbol (``snr_db``); the digital link
+is usually quoted in Eb/N0 per information bit, Es/N0 = Eb/N0 * r * m for code rate r and m bits
+per QAM symbol (:func:`ebno_to_snr_db`; pilot and cyclic-prefix overheads enter when the link
+runs on an OFDM grid). Both are accepted.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from semcom.channels.awgn import AWGNChannel
+from semcom.channels.core import Channel
+from semcom.errors import SemcomError
+
+SUPPORTED_QAM = (2, 4, 6, 8)  # bits per symbol: 4-, 16-, 64-, 256-QAM
+
+
+def ebno_to_snr_db(ebno_db: float | Tensor, rate: float, bits_per_symbol: int) -> float | Tensor:
+    """Es/N0 (dB) = Eb/N0 (dB) + 10 log10(r * m)."""
+    return ebno_db + 10.0 * math.log10(rate * bits_per_symbol)
+
+
+def snr_to_ebno_db(snr_db: float | Tensor, rate: float, bits_per_symbol: int) -> float | Tensor:
+    return snr_db - 10.0 * math.log10(rate * bits_per_symbol)
+
+
+def shannon_limit_ebno_db(rate: float, bits_per_symbol: int) -> float:
+    """Smallest Eb/N0 (dB) at which r*m bits per complex channel use are achievable over AWGN
+    with Gaussian inputs: (2^(r m) - 1) / (r m). QPSK r=1/2: 0 dB (0.19 dB with QPSK inputs)."""
+    eta = rate * bits_per_symbol
+    return 10.0 * math.log10((2.0**eta - 1.0) / eta)
+
+
+def block_capacity_bits(n_subcarriers: int, n_symbols: int, bits_per_symbol: int, rate: float) -> int:
+    """B_max = floor(N_st * N_sf * m * r): information bits one transmission block carries (eq. 10
+    of seed 002), with N_st data subcarriers and N_sf data OFDM symbols."""
+    return math.floor(n_subcarriers * n_symbols * bits_per_symbol * rate)
+
+
+def parse_rate(rate: float | str) -> float:
+    """``0.5``, ``"1/2"`` or ``"2/3"`` -> float; 5G LDPC supports 1/5 <= r < 1."""
+    try:
+        r = float(Fraction(rate)) if isinstance(rate, str) else float(rate)
+    except (ValueError, ZeroDivisionError):
+        raise SemcomError(f"code rate {rate!r} is not a number or a fraction like 1/2") from None
+    if not 0.2 <= r < 1.0:
+        raise SemcomError(f"code rate {rate!r} is not supported by the 5G NR LDPC code; expected 1/5 <= r < 1")
+    return r
+
+
+class DigitalLink(nn.Module):
+    """Bits -> 5G LDPC (k, n) -> QAM -> channel -> equalized symbols -> LLRs -> LDPC decoding -> bits.
+
+    Args:
+        k: information bits per codeword (<= 8448).
+        rate: code rate (1/2, 2/3, ...), n = round(k / rate) coded bits.
+        bits_per_symbol: m = 2 (4-QAM), 4 (16-QAM), 6 (64-QAM), 8; n must be a multiple of m.
+        channel: a semcom channel (AWGN by default; block fading is equalized by the channel and
+            the LLRs use the post-equalization noise N0 / |h_hat|^2).
+        num_iter: belief-propagation iterations (boxplus-phi, no early stopping).
+        demapping: ``"app"`` or ``"maxlog"``.
+
+    ``forward(bits, ebno_db=None, snr_db=None, generator=None)``:
+        bits: float {0, 1} [B, k]; give exactly one of ``ebno_db`` (per information bit) or
+        ``snr_db`` (Es/N0 per QAM symbol), each [] or [B]. Returns the decoded bits [B, k].
+    """
+
+    def __init__(self, k: int, rate: float | str = "1/2", bits_per_symbol: int = 2, channel: Channel | None = None,
+                 num_iter: int = 20, demapping: str = "app") -> None:
+        super().__init__()
+        from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
+        from sionna.phy.mapping import Demapper, Mapper
+
+        r = parse_rate(rate)
+        if bits_per_symbol not in SUPPORTED_QAM:
+            raise SemcomError(f"bits_per_symbol={bits_per_symbol} is not a supported QAM order; expected {SUPPORTED_QAM}")
+        if not 1 <= k <= 8448:
+            raise SemcomError(f"k={k} information bits per codeword is not supported by 5G LDPC; expected 1..8448")
+        n = round(k / r)
+        n += (-n) % bits_per_symbol
+        if demapping not in ("app", "maxlog"):
+            raise SemcomError(f"demapping={demapping!r}; expected 'app' or 'maxlog'")
+        try:
+            self.encoder = LDPC5GEncoder(k=k, n=n)
+        except ValueError as exc:
+            raise SemcomError(f"5G LDPC cannot build a (k={k}, n={n}) code for rate {rate}: {exc}") from None
+        self.decoder = LDPC5GDecoder(self.encoder, num_iter=num_iter, hard_out=True)
+        self.mapper = Mapper("qam", bits_per_symbol)
+        self.demapper = Demapper(demapping, "qam", bits_per_symbol)
+        self.channel = channel if channel is not None else AWGNChannel()
+        self.k, self.n, self.rate, self.m = k, n, k / n, bits_per_symbol
+
+    @property
+    def num_symbols(self) -> int:
+        """Complex channel uses per codeword, n / m."""
+        return self.n // self.m
+
+    def forward(self, bits: Tensor, ebno_db: float | Tensor | None = None, snr_db: float | Tensor | None = None,
+                generator: torch.Generator | None = None) -> Tensor:
+        if (ebno_db is None) == (snr_db is None):
+            raise SemcomError("give exactly one of ebno_db (per information bit) or snr_db (Es/N0 per symbol)")
+        if snr_db is None:
+            snr_db = ebno_to_snr_db(torch.as_tensor(ebno_db, dtype=torch.float32), self.rate, self.m)
+        if bits.shape[-1] != self.k:
+            raise SemcomError(f"expected {self.k} information bits per codeword, got shape {list(bits.shape)}")
+        x = self.mapper(self.encoder(bits))
+        y, info = self.channel(x, torch.as_tensor(snr_db), return_info=True, generator=generator)
+        no_eff: Any = info["noise_var"]
+        if "h_hat" in info and getattr(self.channel, "equalizer", "zf") == "zf":
+            no_eff = no_eff / info["h_hat"].abs().pow(2)
+        llr = self.demapper(y, no_eff.expand(y.shape).float())
+        return self.decoder(llr)
+
+
+def bler(link: DigitalLink, ebno_db: list[float], num_blocks: int, batch_size: int = 64,
+         seed: int = 0) -> list[dict[str, float]]:
+    """Monte-Carlo BER and BLER of ``link`` at each Eb/N0 over ``num_blocks`` codewords."""
+    out = []
+    for e in ebno_db:
+        g = torch.Generator().manual_seed(seed)
+        errors = bit_errors = blocks = 0
+        while blocks < num_blocks:
+            b = min(batch_size, num_blocks - blocks)
+            bits = torch.randint(0, 2, (b, link.k), generator=g).float()
+            with torch.no_grad():
+                hat = link(bits, ebno_db=e, generator=g)
+            wrong = hat != bits
+            errors += int(wrong.any(dim=1).sum())
+            bit_errors += int(wrong.sum())
+            blocks += b
+        out.append({"ebno_db": float(e), "snr_db": float(ebno_to_snr_db(e, link.rate, link.m)),
+                    "bler": errors / blocks, "ber": bit_errors / (blocks * link.k), "blocks": blocks})
+    return out
