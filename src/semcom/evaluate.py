@@ -81,11 +81,11 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
     for c in csi:
         if c not in ("perfect", "pilot"):
             raise SemcomError(f"csi={c!r} is not supported; expected 'perfect' or 'pilot'")
+    variants = _channel_variants(channel_names, csi)
+    systems = [load_system(p) for p in checkpoints]
     ds = build_dataset(dataset, split=split, root=root, limit=limit)
     variable = dataset in ("folder", "kodak")
     loader = DataLoader(ds, batch_size=1 if variable else batch_size, shuffle=False)
-    variants = _channel_variants(channel_names, csi)
-    systems = [load_system(p) for p in checkpoints]
     names = list(labels) if labels else [r["name"] for _, r in systems]
     if len(names) != len(systems):
         raise SemcomError(f"{len(names)} labels for {len(systems)} checkpoints; give one label per checkpoint")
