@@ -116,6 +116,30 @@ def demo(
     demo_mod.run(out, epochs=epochs, k=k, seed=seed)
 
 
+channels_app = typer.Typer(no_args_is_help=True, help="Channel banks: generate 38.901 realizations once, reuse them.")
+app.add_typer(channels_app, name="channels")
+
+
+@channels_app.command("generate")
+def channels_generate(
+    scenario: Annotated[str, typer.Option(help="umi, uma or rma")] = "umi",
+    n: Annotated[int, typer.Option(help="number of realizations")] = 1000,
+    nf: Annotated[int, typer.Option(help="subcarriers N_f")] = 64,
+    users: Annotated[int, typer.Option(help="single-antenna users")] = 4,
+    normalization: Annotated[str, typer.Option(help="per_user_grid, mean or none")] = "per_user_grid",
+    seed: Annotated[int, typer.Option()] = 0,
+    batch_size: Annotated[int, typer.Option()] = 64,
+    out: Annotated[Path, typer.Option(help="bank folder")] = Path("banks/umi"),
+) -> None:
+    """Generate a 3GPP TR 38.901 downlink channel bank (H.npy + meta.json) with a progress bar."""
+    from semcom.channels.ofdm import OFDMGrid
+    from semcom.channels.tr38901 import ChannelBank, TR38901Downlink
+
+    gen = TR38901Downlink(scenario, OFDMGrid(nf), num_users=users, normalization=normalization, seed=seed)
+    bank = ChannelBank.generate(out, gen, n, batch_size=batch_size, seed=seed, progress=True)
+    typer.echo(f"wrote {bank.path}: {len(bank)} realizations of shape {bank.meta['shape'][1:]}")
+
+
 @app.command()
 def export(
     checkpoint: Annotated[Path, typer.Argument(help="a semcom checkpoint (.ckpt)")],
