@@ -141,6 +141,31 @@ def channels_generate(
 
 
 @app.command()
+def bler(
+    scenario: Annotated[list[str], typer.Option(help="umi, uma, rma; repeat for several")] = ["umi"],
+    mod: Annotated[list[str], typer.Option(help="4qam, 16qam (64qam); repeat")] = ["4qam"],
+    rate: Annotated[list[str], typer.Option(help="LDPC rate, e.g. 1/2, 2/3; repeat")] = ["1/2"],
+    nf: Annotated[list[int], typer.Option(help="subcarriers; repeat")] = [32],
+    csi: Annotated[list[str], typer.Option(help="perfect or ls; repeat")] = ["perfect", "ls"],
+    ebno: Annotated[str, typer.Option(help="Eb/N0 grid in dB, start:stop:step or a list")] = "-5:20:2.5",
+    slots: Annotated[int, typer.Option(help="slots per point (each carries one codeword per user)")] = 64,
+    precoder: Annotated[str, typer.Option(help="rzf, zf or mrt")] = "rzf",
+    bank: Annotated[Optional[Path], typer.Option(help="a channel bank instead of generating on the fly")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("results/bler"),
+    name: Annotated[str, typer.Option(help="file stem")] = "bler",
+) -> None:
+    """BLER vs Eb/N0 of the 5G LDPC + QAM MU-MISO OFDM downlink (seed 002, Fig. 7): JSON + plot."""
+    from semcom import bler as bler_mod
+    from semcom.evaluate import parse_snr
+
+    res = bler_mod.run(scenario, mod, rate, nf, csi, parse_snr(ebno), slots, precoder=precoder, seed=seed,
+                       bank=str(bank) if bank else None)
+    paths = bler_mod.write(res, out, name)
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+@app.command()
 def export(
     checkpoint: Annotated[Path, typer.Argument(help="a semcom checkpoint (.ckpt)")],
     out: Annotated[Path, typer.Argument(help="where to write the slim copy")],
