@@ -66,4 +66,13 @@ def test_bler_command_writes_json_and_plot(tmp_path) -> None:  # type: ignore[no
     rows = json.loads((tmp_path / "b.json").read_text())["rows"]
     assert [(r["scenario"], r["ebno_db"]) for r in rows] == [("rma", 0.0), ("rma", 10.0)]
     assert (tmp_path / "b.png").stat().st_size > 1000
+    assert "Eb/N0 @ BLER 1e-2" in (tmp_path / "b.md").read_text()
     assert main(["bler", "--mod", "8psk", "--slots", "1", "--out", str(tmp_path)]) == 2
+
+
+def test_crossing() -> None:
+    from semcom.bler import crossing_db
+
+    assert crossing_db([(0.0, 1.0), (2.0, 0.01)], 0.1) == 1.0
+    assert crossing_db([(0.0, 1.0), (2.0, 0.5)], 0.1) is None
+    assert crossing_db([(0.0, 0.5), (1.0, 0.0)], 0.01) == 1.0

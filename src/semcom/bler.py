@@ -76,8 +76,40 @@ def plot(results: dict[str, Any], out: Path) -> Path:
     return out
 
 
+def crossing_db(points: list[tuple[float, float]], target: float) -> float | None:
+    """Eb/N0 where the BLER curve first falls to ``target`` (log-linear interpolation), or None."""
+    import math
+
+    pts = sorted(points)
+    for (e0, b0), (e1, b1) in zip(pts, pts[1:]):
+        if b0 > target >= b1:
+            if b1 <= 0:
+                return e1
+            t = (math.log10(target) - math.log10(b0)) / (math.log10(b1) - math.log10(b0))
+            return round(e0 + t * (e1 - e0), 2)
+    return None
+
+
+def summary_md(results: dict[str, Any]) -> str:
+    """A markdown table: Eb/N0 at BLER 1e-1 and 1e-2 per curve, and seconds per point."""
+    curves: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
+    secs: dict[tuple[Any, ...], float] = {}
+    for r in results["rows"]:
+        key = (r["scenario"], r["nf"], r["modulation"], r["rate"], r["csi"])
+        curves.setdefault(key, []).append((r["ebno_db"], r["bler"]))
+        secs[key] = r["seconds_per_point"]
+    lines = ["| scenario | N_f | modulation | rate | CSI | Eb/N0 @ BLER 1e-1 (dB) | Eb/N0 @ BLER 1e-2 (dB) | s per point |",
+             "|---|---:|---|---|---|---:|---:|---:|"]
+    for key, pts in curves.items():
+        c1, c2 = crossing_db(pts, 0.1), crossing_db(pts, 0.01)
+        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {key[4]} | {c1 if c1 is not None else '-'} | "
+                     f"{c2 if c2 is not None else '-'} | {secs[key]} |")
+    return "\n".join(lines) + "\n"
+
+
 def write(results: dict[str, Any], out_dir: Path, name: str) -> dict[str, Path]:
-    paths = {"json": out_dir / f"{name}.json", "png": out_dir / f"{name}.png"}
+    paths = {"json": out_dir / f"{name}.json", "png": out_dir / f"{name}.png", "md": out_dir / f"{name}.md"}
     atomic_write(paths["json"], lambda p: p.write_text(json.dumps(results, indent=1) + "\n"))
+    atomic_write(paths["md"], lambda p: p.write_text(summary_md(results)))
     plot(results, paths["png"])
     return paths
