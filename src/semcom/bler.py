@@ -113,3 +113,20 @@ def write(results: dict[str, Any], out_dir: Path, name: str) -> dict[str, Path]:
     atomic_write(paths["md"], lambda p: p.write_text(summary_md(results)))
     plot(results, paths["png"])
     return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Re-render the plot and the markdown summary of saved BLER results: ``python -m semcom.bler RESULT.json``."""
+    import sys
+
+    args = argv if argv is not None else sys.argv[1:]
+    for path in map(Path, args):
+        results = json.loads(path.read_text())
+        atomic_write(path.with_suffix(".md"), lambda p, r=results: p.write_text(summary_md(r)))
+        plot(results, path.with_suffix(".png"))
+        print(f"rendered {path.with_suffix('.md')} and {path.with_suffix('.png')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
