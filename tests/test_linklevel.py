@@ -46,3 +46,17 @@ def test_bad_parameters() -> None:
         LinkLevelMIMO("RT")
     with pytest.raises(SemcomError, match="delay_spread"):
         LinkLevelMIMO("TDL", "A", delay_spread=(100e-9, 50e-9))
+
+
+def test_point_to_point_tdl_through_the_ofdm_channel() -> None:
+    from semcom.channels.tr38901 import OFDMMIMOChannel
+
+    src = LinkLevelMIMO("TDL", "C", OFDMGrid(32, pilot_symbols=None), num_tx_ant=1, num_rx_ant=1, delay_spread=300e-9,
+                        seed=2)
+    ch = OFDMMIMOChannel(src)
+    x = torch.polar(torch.ones(64, 32, 14, 1), torch.rand(64, 32, 14, 1) * 6.28)
+    y, info = ch(x, 10.0, return_info=True, generator=torch.Generator().manual_seed(0))
+    h = info["h"][..., 0, 0]
+    eq = y[..., 0] / h  # single-tap equalization per resource element
+    err = (eq - x[..., 0]) * h  # back on the channel scale: the noise
+    assert abs(err.abs().pow(2).mean().item() - 0.1) < 0.005  # measured Es/N0 per resource element = 10 dB

@@ -76,3 +76,16 @@ def test_crossing() -> None:
     assert crossing_db([(0.0, 1.0), (2.0, 0.01)], 0.1) == 1.0
     assert crossing_db([(0.0, 1.0), (2.0, 0.5)], 0.1) is None
     assert crossing_db([(0.0, 0.5), (1.0, 0.0)], 0.01) == 1.0
+
+
+def test_snr_and_ebno_conventions_of_the_ofdm_link(channel: MUMIMODownlinkChannel) -> None:
+    import math
+
+    link = MUMIMOOFDMLink(channel, 32, "1/2", 2)
+    # Sionna's count: Eb is per stream and per information bit, so the total transmit power over N0 is
+    # Eb/N0 * r m * K streams * (data REs / all REs) / (1 + CP / N_f)
+    offset = link.snr_db(0.0)
+    assert link.snr_db(7.0) == pytest.approx(7.0 + offset, abs=1e-4)
+    assert link.ebno_from_snr_db(link.snr_db(3.0)) == pytest.approx(3.0, abs=1e-4)
+    expected = 10 * math.log10(1.0 * 4 * 12 / 14 * 32 / (32 + 20))
+    assert offset == pytest.approx(expected, abs=0.05)

@@ -16,8 +16,9 @@ MODULATIONS = {"4qam": 2, "qpsk": 2, "16qam": 4, "64qam": 6}
 
 def run(scenarios: list[str], modulations: list[str], rates: list[str], nfs: list[int], csis: list[str],
         ebno_db: list[float], num_slots: int, precoder: str = "rzf", seed: int = 0, bank: str | None = None,
-        batch_size: int = 16) -> dict[str, Any]:
-    """Sweep the grid of settings; one row per setting and Eb/N0."""
+        batch_size: int = 16, grid_is_snr: bool = False) -> dict[str, Any]:
+    """Sweep the grid of settings; one row per setting and Eb/N0. With ``grid_is_snr`` the grid is
+    Es/N0 per resource element (total transmit power over N0), converted to each link's Eb/N0."""
     from semcom.channels.digital import MUMIMOOFDMLink, mumimo_bler
     from semcom.channels.ofdm import OFDMGrid
     from semcom.channels.tr38901 import ChannelBank, MUMIMODownlinkChannel, TR38901Downlink
@@ -33,9 +34,11 @@ def run(scenarios: list[str], modulations: list[str], rates: list[str], nfs: lis
         for mod, rate, csi in itertools.product(modulations, rates, csis):
             link = MUMIMOOFDMLink(channel, nf, rate, MODULATIONS[mod], precoder=precoder, csi=csi)
             t0 = time.perf_counter()
-            res = mumimo_bler(link, ebno_db, num_slots, batch_size=batch_size, seed=seed)
+            grid = [link.ebno_from_snr_db(x) for x in ebno_db] if grid_is_snr else ebno_db
+            res = mumimo_bler(link, grid, num_slots, batch_size=batch_size, seed=seed)
             dt = time.perf_counter() - t0
             for r in res:
+                r["snr_db"] = round(link.snr_db(r["ebno_db"]), 4)
                 rows.append({"scenario": scenario, "nf": nf, "modulation": mod, "rate": rate, "csi": csi,
                              "precoder": precoder, "k": link.k, "n": link.n, **r,
                              "seconds_per_point": round(dt / len(res), 2)})

@@ -147,7 +147,8 @@ def bler(
     rate: Annotated[list[str], typer.Option(help="LDPC rate, e.g. 1/2, 2/3; repeat")] = ["1/2"],
     nf: Annotated[list[int], typer.Option(help="subcarriers; repeat")] = [32],
     csi: Annotated[list[str], typer.Option(help="perfect or ls; repeat")] = ["perfect", "ls"],
-    ebno: Annotated[str, typer.Option(help="Eb/N0 grid in dB, start:stop:step or a list")] = "-5:20:2.5",
+    ebno: Annotated[Optional[str], typer.Option(help="Eb/N0 grid in dB (per information bit), start:stop:step or a list")] = None,
+    snr: Annotated[Optional[str], typer.Option(help="or an Es/N0 grid in dB per resource element (converted per link)")] = None,
     slots: Annotated[int, typer.Option(help="slots per point (each carries one codeword per user)")] = 64,
     precoder: Annotated[str, typer.Option(help="rzf, zf or mrt")] = "rzf",
     bank: Annotated[Optional[Path], typer.Option(help="a channel bank instead of generating on the fly")] = None,
@@ -159,8 +160,11 @@ def bler(
     from semcom import bler as bler_mod
     from semcom.evaluate import parse_snr
 
-    res = bler_mod.run(scenario, mod, rate, nf, csi, parse_snr(ebno), slots, precoder=precoder, seed=seed,
-                       bank=str(bank) if bank else None)
+    if ebno is not None and snr is not None:
+        raise SemcomError("give --ebno or --snr, not both")
+    grid = parse_snr(snr if snr is not None else (ebno or "-5:20:2.5"))
+    res = bler_mod.run(scenario, mod, rate, nf, csi, grid, slots, precoder=precoder, seed=seed,
+                       bank=str(bank) if bank else None, grid_is_snr=snr is not None)
     paths = bler_mod.write(res, out, name)
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
 

@@ -192,9 +192,20 @@ class MUMIMOOFDMLink(nn.Module):
         self.k, self.n, self.m, self.rate = k, n, bits_per_symbol, k / n
 
     def noise_var(self, ebno_db: float) -> float:
+        """N0 for Eb/N0 (dB) with unit total transmit power per resource element."""
         from sionna.phy.utils import ebnodb2no
 
         return float(ebnodb2no(ebno_db, self.m, self.rate, resource_grid=self.grid.rg))
+
+    def snr_db(self, ebno_db: float) -> float:
+        """Es/N0 per resource element for a given Eb/N0: the total transmit power (1, shared by the K
+        streams) over N0. Sionna counts Eb per stream, so this is Eb/N0 * r * m * K * (data REs / REs)
+        / (1 + CP / N_f)."""
+        return -10.0 * math.log10(self.noise_var(ebno_db))
+
+    def ebno_from_snr_db(self, snr_db: float) -> float:
+        """The Eb/N0 (dB) that gives Es/N0 = ``snr_db`` per resource element (the map is a dB offset)."""
+        return snr_db - self.snr_db(0.0)
 
     def forward(self, ebno_db: float, batch_size: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         K = self.num_users

@@ -117,7 +117,9 @@ class TR38901Downlink:
             a, tau = self.model(num_time_samples=self.grid.num_ofdm_symbols, sampling_frequency=1.0 / t_sym)
             return cir_to_h(self.frequencies, a, tau)
 
-    def generate(self, batch_size: int) -> Tensor:
+    def generate(self, batch_size: int, generator: torch.Generator | None = None) -> Tensor:
+        """``batch_size`` new drops; randomness comes from Sionna's seed (``generator`` is unused,
+        accepted so that every source of H has the same signature)."""
         h = self._raw(batch_size)
         if self.normalization == "per_user_grid":
             energy = h.abs().pow(2).mean(dim=(1, 2, 4), keepdim=True)
@@ -203,10 +205,15 @@ class ChannelBank:
 
 
 class MUMIMODownlinkChannel(torch.nn.Module):
-    """Applies a multi-user MISO OFDM channel: y = H x + n per resource element.
+    """Applies a (multi-user) MIMO OFDM channel: y = H x + n per resource element.
+
+    The same class serves the MU-MISO downlink (K single-antenna users: y [B, N_f, T, K]) and
+    point-to-point MIMO links (N_r receive antennas: y [B, N_f, T, N_r]); ``OFDMMIMOChannel`` is its alias.
 
     Args:
-        source: a :class:`TR38901Downlink` generator or a :class:`ChannelBank` (or None: pass ``h``).
+        source: anything with ``generate(batch_size, generator)`` returning H [B, N_f, T, K, M]
+            (:class:`TR38901Downlink`, :class:`semcom.channels.linklevel.LinkLevelMIMO`) or a
+            :class:`ChannelBank` (or None: pass ``h``).
 
     ``forward(x, snr_db, h=None, *, return_info=False, generator=None)``:
         x: precoded antenna signals [B, N_f, T, M] (complex; a precoder normalised to total power 1
@@ -227,7 +234,7 @@ class MUMIMODownlinkChannel(torch.nn.Module):
             raise SemcomError("this channel has no source of H; pass h= or build it with a generator or a bank")
         if isinstance(self.source, ChannelBank):
             return self.source.draw(batch_size, generator)
-        return self.source.generate(batch_size)
+        return self.source.generate(batch_size, generator)
 
     def forward(self, x: Tensor, snr_db: Tensor | float, h: Tensor | None = None, *, return_info: bool = False,
                 generator: torch.Generator | None = None) -> Tensor | tuple[Tensor, dict[str, Tensor]]:
@@ -242,3 +249,6 @@ class MUMIMODownlinkChannel(torch.nn.Module):
         n0 = snr_db_to_noise_var(expand_snr(snr_db, r))
         y = r + complex_noise(r.shape, n0, dtype=r.dtype, device=r.device, generator=generator)
         return (y, {"h": h, "noise_var": n0}) if return_info else y
+
+
+OFDMMIMOChannel = MUMIMODownlinkChannel
