@@ -129,3 +129,18 @@ def test_export_writes_a_slim_loadable_checkpoint(tmp_path: Path, capsys: pytest
     assert (tmp_path / "slim.ckpt").stat().st_size < full.stat().st_size
     one_error_line(capsys, ["export", str(tmp_path / "nope.ckpt"), str(tmp_path / "x.ckpt")], "does not exist")
     assert not (tmp_path / "x.ckpt").exists()
+
+
+def test_merge_separate_evaluations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["--dataset", "embedded", "--limit", "8", "--snr", "0,10", "--metrics", "psnr", "--out", str(tmp_path),
+              "--no-plot"]
+    assert main(["eval", GOLDEN_CKPT, "--label", "a", "--name", "a", *common]) == 0
+    assert main(["eval", GOLDEN_CKPT, "--label", "b", "--name", "b", *common]) == 0
+    assert main(["eval", GOLDEN_CKPT, GOLDEN_CKPT, "--label", "a", "--label", "b", "--name", "ab", *common]) == 0
+    assert main(["merge", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--out", str(tmp_path), "--name", "m"]) == 0
+    merged = json.loads((tmp_path / "m.json").read_text())["rows"]
+    together = json.loads((tmp_path / "ab.json").read_text())["rows"]
+    assert merged == together  # evaluating separately gives the same numbers
+    capsys.readouterr()
+    one_error_line(capsys, ["merge", str(tmp_path / "a.json"), str(tmp_path / "a.json"), "--out", str(tmp_path)],
+                   "label 'a' appears in more than one")

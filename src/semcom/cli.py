@@ -87,6 +87,19 @@ def eval_(
 
 
 @app.command()
+def merge(
+    results: Annotated[list[Path], typer.Argument(help="result JSON files of separate evaluations")],
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("results/eval"),
+    name: Annotated[str, typer.Option(help="file stem")] = "merged",
+) -> None:
+    """Merge results of separate `semcom eval` runs (same dataset, seed and settings) into one."""
+    from semcom.evaluate import merge_results, read_results, write_results
+
+    paths = write_results(merge_results([read_results(p) for p in results]), out, name, plot=False)
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+@app.command()
 def plot(
     results: Annotated[list[Path], typer.Argument(help="result JSON files to overlay")],
     out: Annotated[Path, typer.Option(help="PNG to write")] = Path("plot.png"),

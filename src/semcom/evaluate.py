@@ -196,3 +196,24 @@ def read_results(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict) or "rows" not in data:
         raise SemcomError(f"result file {path} is not a semcom result (no 'rows')")
     return data
+
+
+def merge_results(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Concatenate result dicts of separate ``semcom eval`` runs with the same settings (dataset, seed,
+    metrics settings); models keep their labels, which must not collide."""
+    if not results:
+        raise SemcomError("nothing to merge")
+    first = results[0]
+    for key in ("dataset", "eval_seed", "psnr_reduction", "snr_convention", "ms_ssim_settings", "ssim_settings"):
+        for r in results[1:]:
+            if r.get(key) != first.get(key):
+                raise SemcomError(f"cannot merge results with different {key}: {first.get(key)!r} vs {r.get(key)!r}")
+    labels = [m["label"] for r in results for m in r["models"]]
+    dup = sorted({x for x in labels if labels.count(x) > 1})
+    if dup:
+        raise SemcomError(f"cannot merge: model label {dup[0]!r} appears in more than one result")
+    merged = {k: v for k, v in first.items() if k not in ("models", "rows", "command")}
+    merged["models"] = [m for r in results for m in r["models"]]
+    merged["rows"] = [row for r in results for row in r["rows"]]
+    merged["merged_from"] = [r.get("command") for r in results]
+    return merged
