@@ -57,7 +57,9 @@ def plot(results: dict[str, Any], out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    panels = sorted({(r["nf"], r["scenario"]) for r in results["rows"]})
+    order = {"umi": 0, "uma": 1, "rma": 2}
+    panels = sorted({(r["nf"], r["scenario"]) for r in results["rows"]}, key=lambda p: (p[0], order.get(p[1], 9)))
+    floor = 1.0 / max(r["blocks"] for r in results["rows"])
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), squeeze=False)
     for ax, (nf, sc) in zip(axes[0], panels):
         lines: dict[str, list[tuple[float, float]]] = {}
@@ -65,13 +67,14 @@ def plot(results: dict[str, Any], out: Path) -> Path:
             if (r["nf"], r["scenario"]) == (nf, sc):
                 lines.setdefault(f"{r['modulation']} r={r['rate']} {r['csi']}", []).append((r["ebno_db"], r["bler"]))
         for label, pts in lines.items():
-            pts.sort()
-            ax.semilogy([p[0] for p in pts], [max(p[1], 1e-4) for p in pts], marker="o", ms=3,
+            pts = sorted(p for p in pts if p[1] > 0)  # a point with no block error is below the resolution
+            ax.semilogy([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3,
                         ls="-" if "perfect" in label else "--", label=label)
+        ax.axhline(floor, color="k", lw=0.8, ls=":", label=f"resolution 1/{round(1 / floor)} blocks")
         ax.set_title(f"{sc.upper()}, N_f = {nf}")
         ax.set_xlabel("Eb/N0 (dB)")
         ax.set_ylabel("BLER")
-        ax.set_ylim(1e-4, 1.2)
+        ax.set_ylim(floor / 2, 1.2)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=6)
     atomic_write(out, lambda p: fig.savefig(p, format="png", dpi=110, bbox_inches="tight"))
