@@ -63,6 +63,7 @@ def eval_(
     split: Annotated[str, typer.Option(help="dataset split")] = "test",
     root: Annotated[Optional[Path], typer.Option(help="dataset folder")] = None,
     limit: Annotated[Optional[int], typer.Option(help="first N images only")] = None,
+    download: Annotated[bool, typer.Option("--download", help="fetch CIFAR-10 (MD5-checked) if --root has none")] = False,
     seed: Annotated[int, typer.Option(help="evaluation noise seed")] = 0,
     batch_size: Annotated[int, typer.Option()] = 500,
     label: Annotated[Optional[list[str]], typer.Option(help="legend label per checkpoint")] = None,
@@ -77,7 +78,7 @@ def eval_(
     from semcom.evaluate import evaluate, parse_snr, table, write_results
 
     results = evaluate([str(c) for c in checkpoints], parse_snr(snr), channel, csi, dataset=dataset, split=split,
-                       root=root, limit=limit, seed=seed, batch_size=batch_size, labels=label,
+                       root=root, limit=limit, seed=seed, batch_size=batch_size, labels=label, download=download,
                        metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()),
                        structural_snr_db=parse_snr(structural_at) if structural_at else None, device=device)
     results["command"] = "semcom eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else None

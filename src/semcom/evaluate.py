@@ -64,7 +64,8 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
              csi: list[str] = ["perfect"], dataset: str = "cifar10", split: str = "test",
              root: str | Path | None = None, limit: int | None = None, seed: int = 0, batch_size: int = 500,
              labels: list[str] | None = None, metrics: tuple[str, ...] = METRICS,
-             structural_snr_db: list[float] | None = None, device: str = "cpu") -> dict[str, Any]:
+             structural_snr_db: list[float] | None = None, device: str = "cpu",
+             download: bool = False) -> dict[str, Any]:
     """Evaluate checkpoints; returns the result dict written by :func:`write_results`.
 
     ``metrics`` picks among ``psnr``, ``ssim`` and ``ms_ssim`` (the structural ones cost about three
@@ -83,7 +84,7 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
             raise SemcomError(f"csi={c!r} is not supported; expected 'perfect' or 'pilot'")
     variants = _channel_variants(channel_names, csi)
     systems = [load_system(p) for p in checkpoints]
-    ds = build_dataset(dataset, split=split, root=root, limit=limit)
+    ds = build_dataset(dataset, split=split, root=root, limit=limit, download=download)
     variable = dataset in ("folder", "kodak")
     loader = DataLoader(ds, batch_size=1 if variable else batch_size, shuffle=False)
     names = list(labels) if labels else [r["name"] for _, r in systems]
