@@ -120,26 +120,38 @@ class DigitalLink(nn.Module):
         return self.decoder(llr)
 
 
-def bler(link: DigitalLink, ebno_db: list[float], num_blocks: int, batch_size: int = 64,
-         seed: int = 0) -> list[dict[str, float]]:
-    """Monte-Carlo BER and BLER of ``link`` at each Eb/N0 over ``num_blocks`` codewords."""
+def _error_rates(draw: Any, ebno_db: list[float], n: int, batch_size: int, seed: int,
+                 k: int) -> list[dict[str, float]]:
+    """Monte-Carlo BLER/BER: ``draw(ebno, b, generator) -> (bits, decoded)`` for ``n`` units of ``b``."""
     out = []
     for e in ebno_db:
         g = torch.Generator().manual_seed(seed)
-        errors = bit_errors = blocks = 0
-        while blocks < num_blocks:
-            b = min(batch_size, num_blocks - blocks)
-            bits = torch.randint(0, 2, (b, link.k), generator=g).float()
+        done = errors = bit_errors = blocks = 0
+        while done < n:
+            b = min(batch_size, n - done)
             with torch.no_grad():
-                hat = link(bits, ebno_db=e, generator=g)
-            wrong = hat != bits
+                bits, hat = draw(e, b, g)
+            wrong = (hat != bits).reshape(-1, k)  # one row per codeword
             errors += int(wrong.any(dim=1).sum())
             bit_errors += int(wrong.sum())
-            blocks += b
-        out.append({"ebno_db": float(e), "snr_db": float(ebno_to_snr_db(e, link.rate, link.m)),
-                    "bler": errors / blocks, "ber": bit_errors / (blocks * link.k), "blocks": blocks})
+            blocks += wrong.shape[0]
+            done += b
+        out.append({"ebno_db": float(e), "bler": errors / blocks, "ber": bit_errors / (blocks * k), "blocks": blocks})
     return out
 
+
+def bler(link: DigitalLink, ebno_db: list[float], num_blocks: int, batch_size: int = 64,
+         seed: int = 0) -> list[dict[str, float]]:
+    """Monte-Carlo BER and BLER of ``link`` at each Eb/N0 over ``num_blocks`` codewords."""
+
+    def draw(e: float, b: int, g: torch.Generator) -> tuple[Tensor, Tensor]:
+        bits = torch.randint(0, 2, (b, link.k), generator=g).float()
+        return bits, link(bits, ebno_db=e, generator=g)
+
+    rows = _error_rates(draw, ebno_db, num_blocks, batch_size, seed, link.k)
+    for r in rows:
+        r["snr_db"] = float(ebno_to_snr_db(r["ebno_db"], link.rate, link.m))
+    return rows
 
 class MUMIMOOFDMLink(nn.Module):
     """The digital MU-MISO OFDM downlink of seed 002: per user LDPC + QAM on an OFDM grid with
@@ -230,20 +242,4 @@ class MUMIMOOFDMLink(nn.Module):
 def mumimo_bler(link: MUMIMOOFDMLink, ebno_db: list[float], num_slots: int, batch_size: int = 16,
                 seed: int = 0) -> list[dict[str, float]]:
     """BLER (one codeword per user and slot) and BER of ``link`` at each Eb/N0."""
-    out = []
-    for e in ebno_db:
-        g = torch.Generator().manual_seed(seed)
-        blocks = errors = bit_errors = 0
-        slots = 0
-        while slots < num_slots:
-            b = min(batch_size, num_slots - slots)
-            with torch.no_grad():
-                bits, hat = link(e, b, generator=g)
-            wrong = hat != bits
-            errors += int(wrong.any(dim=-1).sum())
-            bit_errors += int(wrong.sum())
-            blocks += wrong.shape[0] * wrong.shape[1] * wrong.shape[2]
-            slots += b
-        out.append({"ebno_db": float(e), "bler": errors / blocks, "ber": bit_errors / (blocks * link.k),
-                    "blocks": blocks})
-    return out
+    return _error_rates(lambda e, b, g: link(e, b, generator=g), ebno_db, num_slots, batch_size, seed, link.k)
