@@ -43,9 +43,15 @@ clean:
 	rm -rf demo_out runs .pytest_cache
 
 ## DLPS paper (seed 000) Fig. 3 / Fig. 4: evaluate the committed checkpoints, then the report.
-DLPS_EVAL = --snr -5:25:1 --channel awgn --channel rayleigh --csi perfect --csi pilot --structural-at 0,5,10,15,20 --out results/dlps --no-plot
+DEVICE ?= cpu
+DLPS_EVAL = --snr -5:25:1 --channel awgn --channel rayleigh --csi perfect --csi pilot --structural-at 0,5,10,15,20 --no-plot --device $(DEVICE)
+DLPS_CKPT = results/dlps/checkpoints
+
+# The evaluation parts as committed (batch size fixes the fading-noise realization), then merge + report.
 reproduce-dlps: install
-	$(BIN)/semcom eval $(sort $(wildcard results/dlps/checkpoints/fig3_k88_*.ckpt)) $(DLPS_EVAL) --name fig3
-	$(BIN)/semcom eval $(sort $(wildcard results/dlps/checkpoints/fig4_k264_*.ckpt)) $(DLPS_EVAL) --name fig4
-	$(BIN)/semcom eval results/dlps/checkpoints/fig4_k264_dlps.ckpt --dataset embedded --split train --snr 10 --metrics psnr --out results/dlps --name check_dlps_10dB_500 --no-plot
+	$(BIN)/semcom eval $(foreach m,blps blps_seed1 dlps dlps_seed1 lvlps lvlps_seed1,$(DLPS_CKPT)/fig3_k88_$(m).ckpt) $(DLPS_EVAL) --batch-size 500 --out results/dlps/parts --name fig3_seeds01
+	$(BIN)/semcom eval $(foreach m,blps dlps lvlps,$(DLPS_CKPT)/fig3_k88_$(m)_seed2.ckpt $(DLPS_CKPT)/fig3_k88_$(m)_seed3.ckpt) $(DLPS_EVAL) --batch-size 2000 --out results/dlps/parts --name fig3_seeds23
+	$(BIN)/semcom eval $(sort $(wildcard $(DLPS_CKPT)/fig3x_*.ckpt)) $(DLPS_EVAL) --batch-size 2000 --out results/dlps/parts --name fig3x
+	$(BIN)/semcom eval $(sort $(wildcard $(DLPS_CKPT)/fig4_k264_*.ckpt)) $(DLPS_EVAL) --batch-size 2000 --out results/dlps --name fig4
+	$(BIN)/semcom merge results/dlps/parts/fig3_seeds01.json results/dlps/parts/fig3_seeds23.json --out results/dlps --name fig3
 	$(BIN)/python -m semcom.reports.dlps report results/dlps

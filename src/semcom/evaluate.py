@@ -111,7 +111,7 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
             sent = [(x, module.system.transmit(x)) for x in (to_float(img.to(device)) for img, _ in loader)]
             for ch_name, ch_csi, channel in variants:
                 for snr in snr_db:
-                    g = torch.Generator(device=device).manual_seed(seed)
+                    g = torch.Generator().manual_seed(seed)  # on the CPU: the same noise on any device
                     structural = structural_snr_db is None or float(snr) in structural_snr_db
                     psnr, ssim, mss = [], [], []
                     for x, sym in sent:

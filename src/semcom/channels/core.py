@@ -66,10 +66,13 @@ def complex_noise(shape: torch.Size | tuple[int, ...], noise_var: Tensor, *, dty
         shape: output shape.
         noise_var: N0, broadcastable to ``shape``.
         dtype: complex dtype of the output.
-        generator: optional ``torch.Generator`` for reproducible draws.
+        generator: optional ``torch.Generator`` for reproducible draws. A generator on another device
+            than ``device`` (a CPU generator for CUDA tensors) draws there and the samples are moved, so
+            one CPU generator gives the same noise on every device.
     """
     real_dtype = torch.empty((), dtype=dtype).real.dtype
-    ri = torch.randn((*shape, 2), dtype=real_dtype, device=device, generator=generator)
+    draw_on = torch.device(device) if generator is None else generator.device
+    ri = torch.randn((*shape, 2), dtype=real_dtype, device=draw_on, generator=generator).to(device)
     return torch.view_as_complex(ri) * torch.sqrt(noise_var / 2.0)
 
 
