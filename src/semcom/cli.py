@@ -184,6 +184,41 @@ def bler(
 
 
 @app.command()
+def baseline(
+    codec: Annotated[list[str], typer.Option(help="jpeg, bpg (HEVC x265), jpeg2000, webp, avif, jpegxl; repeat")] = ["bpg"],
+    mod: Annotated[list[str], typer.Option(help="4qam, 16qam, ...; repeat")] = ["4qam"],
+    rate: Annotated[list[str], typer.Option(help="LDPC rate 1/2, 2/3, 3/4; repeat")] = ["1/2"],
+    channel: Annotated[list[str], typer.Option(help="awgn, rayleigh, umi, uma, rma; repeat")] = ["awgn"],
+    csi: Annotated[Optional[list[str]], typer.Option(help="rayleigh: perfect/pilot; umi..: ls/perfect (default ls)")] = None,
+    snr: Annotated[str, typer.Option(help="SNR grid in dB")] = "-5:25:1",
+    channel_uses: Annotated[Optional[int], typer.Option(help="complex channel uses per image (awgn, rayleigh)")] = None,
+    nf: Annotated[int, typer.Option(help="subcarriers N_f of the MU-MISO OFDM grid")] = 32,
+    dataset: Annotated[str, typer.Option(help="cifar10, embedded, kodak or folder")] = "cifar10",
+    split: Annotated[str, typer.Option()] = "test",
+    root: Annotated[Optional[Path], typer.Option(help="dataset folder")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="N images at evenly spaced indices")] = None,
+    seed: Annotated[int, typer.Option(help="channel and noise seed")] = 0,
+    ideal: Annotated[bool, typer.Option("--ideal", help="add the ideal separation bound (awgn, rayleigh)")] = False,
+    outage: Annotated[float, typer.Option(help="outage probability of the block-fading bound")] = 0.1,
+    bank: Annotated[Optional[Path], typer.Option(help="channel bank for umi/uma/rma")] = None,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("results/sscc"),
+    name: Annotated[str, typer.Option(help="file stem")] = "sscc",
+    no_plot: Annotated[bool, typer.Option("--no-plot", help="skip the PNG")] = False,
+) -> None:
+    """Separate source-channel coding (codec + 5G LDPC + QAM) and the ideal bound, in `semcom eval`'s format."""
+    from semcom.baselines.run import run as run_baseline
+    from semcom.evaluate import parse_snr, table, write_results
+
+    res = run_baseline(codec, mod, rate, channel, csi, parse_snr(snr), channel_uses=channel_uses, num_subcarriers=nf,
+                       dataset=dataset, split=split, root=str(root) if root else None, limit=limit, seed=seed,
+                       ideal=ideal, outage=outage, bank=str(bank) if bank else None, log=typer.echo)
+    res["command"] = "semcom baseline " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["baseline"] else None
+    typer.echo(table(res))
+    paths = write_results(res, out, name, plot=not no_plot)
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+@app.command()
 def export(
     checkpoint: Annotated[Path, typer.Argument(help="a semcom checkpoint (.ckpt)")],
     out: Annotated[Path, typer.Argument(help="where to write the slim copy")],

@@ -167,7 +167,8 @@ class MUMIMOOFDMLink(nn.Module):
             normalised to total power 1 per resource element.
         csi: ``"ls"`` (LS at the precoded pilots, linear interpolation) or ``"perfect"``.
 
-    ``forward(ebno_db, batch_size, generator=None)`` -> ``(bits, bits_hat)`` [B, K, k]. Eb/N0 counts the
+    ``forward(ebno_db, batch_size, generator=None, bits=None)`` -> ``(bits, bits_hat)`` [B, 1, K, k]; ``bits``
+    [B, K, k] sends given payloads (the SSCC baseline) instead of random bits. Eb/N0 counts the
     code rate, modulation order, pilot and cyclic-prefix overhead and the K streams sharing the
     transmit power (Sionna's ``ebnodb2no`` with the resource grid).
     """
@@ -219,9 +220,16 @@ class MUMIMOOFDMLink(nn.Module):
         """The Eb/N0 (dB) that gives Es/N0 = ``snr_db`` per resource element (the map is a dB offset)."""
         return snr_db - self.snr_db(0.0)
 
-    def forward(self, ebno_db: float, batch_size: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, ebno_db: float, batch_size: int, generator: torch.Generator | None = None,
+                bits: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """``bits``: optional float {0, 1} [batch_size, K, k] to send (random when None)."""
         K = self.num_users
-        bits = torch.randint(0, 2, (batch_size, 1, K, self.k), generator=generator).float()
+        if bits is None:
+            bits = torch.randint(0, 2, (batch_size, 1, K, self.k), generator=generator).float()
+        else:
+            if tuple(bits.shape) != (batch_size, K, self.k):
+                raise SemcomError(f"bits of shape {list(bits.shape)}; expected [{batch_size}, {K}, {self.k}]")
+            bits = bits.float()[:, None]
         x_rg = self.grid.map(self.mapper(self.encoder(bits)))  # [B, 1, K, T, F]
         h = self.channel.draw(batch_size, generator)  # [B, F, T, K, M]
         no = self.noise_var(ebno_db)
