@@ -72,6 +72,7 @@ def eval_(
     metrics: Annotated[str, typer.Option(help="comma list of psnr, ssim, ms_ssim")] = "psnr,ssim,ms_ssim",
     structural_at: Annotated[Optional[str], typer.Option(help="compute SSIM / MS-SSIM only at these SNRs (grid syntax)")] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    snr_source: Annotated[Optional[str], typer.Option(help="true or pilot: the SNR given to SNR-conditioned decoders")] = None,
     no_plot: Annotated[bool, typer.Option("--no-plot", help="skip the PNG")] = False,
 ) -> None:
     """Evaluate checkpoints over SNR: writes NAME.json, NAME.csv and NAME.png and prints the table."""
@@ -80,7 +81,8 @@ def eval_(
     results = evaluate([str(c) for c in checkpoints], parse_snr(snr), channel, csi, dataset=dataset, split=split,
                        root=root, limit=limit, seed=seed, batch_size=batch_size, labels=label, download=download,
                        metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()),
-                       structural_snr_db=parse_snr(structural_at) if structural_at else None, device=device)
+                       structural_snr_db=parse_snr(structural_at) if structural_at else None, device=device,
+                       snr_source=snr_source)
     results["command"] = "semcom eval " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["eval"] else None
     paths = write_results(results, out, name, plot=not no_plot)
     typer.echo(table(results))
@@ -216,6 +218,34 @@ def baseline(
     typer.echo(table(res))
     paths = write_results(res, out, name, plot=not no_plot)
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+@app.command()
+def mismatch(
+    checkpoints: Annotated[list[Path], typer.Argument(help="checkpoints (.ckpt) trained at different SNRs or by different methods")],
+    snr: Annotated[str, typer.Option(help="test SNR grid in dB")] = "0:20:1",
+    channel: Annotated[list[str], typer.Option(help="awgn, rayleigh or rician; repeat")] = ["awgn", "rayleigh"],
+    csi: Annotated[list[str], typer.Option(help="perfect or pilot (fading); repeat")] = ["perfect"],
+    metrics: Annotated[str, typer.Option(help="comma list of psnr, ssim, ms_ssim")] = "psnr,ssim",
+    snr_source: Annotated[Optional[str], typer.Option(help="true or pilot: the SNR conditioned decoders get")] = None,
+    dataset: Annotated[str, typer.Option()] = "cifar10",
+    split: Annotated[str, typer.Option()] = "test",
+    root: Annotated[Optional[Path], typer.Option()] = None,
+    limit: Annotated[Optional[int], typer.Option(help="first N images only")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    device: Annotated[str, typer.Option()] = "cpu",
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("results/robust"),
+    name: Annotated[str, typer.Option(help="file stem")] = "mismatch",
+) -> None:
+    """Training SNR (or method) x test SNR grid: JSON, heat map and table, channel uses per model."""
+    from semcom import mismatch as mm
+    from semcom.evaluate import parse_snr
+
+    res = mm.run(list(checkpoints), parse_snr(snr), channel, csi, out, name,
+                 metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()), snr_source=snr_source,
+                 dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device)
+    typer.echo(mm.print_summary(res))
+    typer.echo(f"wrote {out / (name + '.json')}, {out / (name + '.md')}, {out / (name + '.png')}")
 
 
 @app.command()

@@ -65,7 +65,7 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
              root: str | Path | None = None, limit: int | None = None, seed: int = 0, batch_size: int = 500,
              labels: list[str] | None = None, metrics: tuple[str, ...] = METRICS,
              structural_snr_db: list[float] | None = None, device: str = "cpu",
-             download: bool = False) -> dict[str, Any]:
+             download: bool = False, snr_source: str | None = None) -> dict[str, Any]:
     """Evaluate checkpoints; returns the result dict written by :func:`write_results`.
 
     ``metrics`` picks among ``psnr``, ``ssim`` and ``ms_ssim`` (the structural ones cost about three
@@ -73,6 +73,10 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
 
     The channel randomness of every (model, channel, CSI, SNR) point comes from a generator seeded
     with ``seed``, so curves of different models and SNRs are comparable.
+
+    ``snr_source`` (``"true"`` or ``"pilot"``) overrides what SNR-conditioned decoders are given; with
+    pilots the rows also carry the mean and spread of the estimate. Models with a classifier head get
+    an ``accuracy`` column.
     """
     unknown = [m for m in metrics if m not in METRICS]
     if unknown or "psnr" not in metrics:
@@ -84,6 +88,9 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
             raise SemcomError(f"csi={c!r} is not supported; expected 'perfect' or 'pilot'")
     variants = _channel_variants(channel_names, csi)
     systems = [load_system(p) for p in checkpoints]
+    if snr_source is not None:
+        for module, _ in systems:
+            module.system.use_snr_source(snr_source)
     ds = build_dataset(dataset, split=split, root=root, limit=limit, download=download)
     variable = dataset in ("folder", "kodak")
     loader = DataLoader(ds, batch_size=1 if variable else batch_size, shuffle=False)
@@ -106,17 +113,31 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
                     "sampler": recipe["sampler"], "train_channel": recipe["channel"], "k": module.system.k,
                     "n": model.n, "bandwidth_ratio": model.bandwidth_ratio}
             models_meta.append(meta)
-            # the encoder runs once per image; every channel and SNR reuses its symbols
             module.to(device)
-            sent = [(x, module.system.transmit(x)) for x in (to_float(img.to(device)) for img, _ in loader)]
+            system = module.system
+            # the encoder runs once per image and every channel and SNR reuses its symbols, unless the
+            # system depends on the SNR (conditioned encoder) or estimates it (pilots), or has a head
+            simple = not system.conditioned and system.estimator is None and system.head is None
+            if simple:
+                sent = [(x, system.transmit(x)) for x in (to_float(img.to(device)) for img, _ in loader)]
             for ch_name, ch_csi, channel in variants:
+                system.channel = channel
                 for snr in snr_db:
                     g = torch.Generator().manual_seed(seed)  # on the CPU: the same noise on any device
                     structural = structural_snr_db is None or float(snr) in structural_snr_db
-                    psnr, ssim, mss = [], [], []
-                    for x, sym in sent:
-                        y = channel(sym, torch.tensor(float(snr), device=device), generator=g)
-                        rec = module.system.receive(y, (x.shape[-2], x.shape[-1]))
+                    psnr, ssim, mss, correct, est = [], [], [], [], []
+                    batches = sent if simple else ((to_float(img.to(device)), lab) for img, lab in loader)
+                    for x, extra in batches:
+                        if simple:
+                            y = channel(extra, torch.tensor(float(snr), device=device), generator=g)
+                            rec = system.receive(y, (x.shape[-2], x.shape[-1]))
+                        else:
+                            out = system.run(x, torch.tensor(float(snr), device=device), generator=g)
+                            rec = out["recon"]
+                            if out["logits"] is not None:
+                                correct.append((out["logits"].argmax(1).cpu() == extra).float())
+                            if system.estimator is not None:
+                                est.append(torch.as_tensor(out["snr_rx_db"]).float().cpu())
                         psnr.append(psnr_per_image(rec, x))
                         if "ssim" in metrics and structural:
                             ssim.append(ssim_per_image(rec, x))
@@ -129,6 +150,9 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
                         "ms_ssim": float(torch.cat(mss).double().mean()) if mss else None,
                         "num_images": int(p.numel()), "eval_seed": seed, "k": meta["k"],
                         "bandwidth_ratio": meta["bandwidth_ratio"],
+                        **({"accuracy": float(torch.cat(correct).mean())} if correct else {}),
+                        **({"snr_source": "pilot", "snr_est_mean_db": float(torch.cat(est).mean()),
+                            "snr_est_std_db": float(torch.cat(est).std())} if est else {}),
                     })
     dsinfo: dict[str, Any] = {"name": dataset, "split": split, "num_images": len(ds)}  # type: ignore[arg-type]
     if dataset in ("cifar10", "embedded"):

@@ -51,3 +51,6 @@ from semcom.models import djscc as _djscc  # noqa: E402,F401
 from semcom.models.djscc import DeepJSCC  # noqa: E402
 
 __all__ = ["MODELS", "DeepJSCC", "create", "describe"]
+from semcom.models import adjscc as _adjscc  # noqa: E402,F401
+from semcom.models.adjscc import ADJSCC  # noqa: E402
+from semcom.models.heads import ClassifierHead  # noqa: E402

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from semcom.errors import SemcomError
 from semcom.models import MODELS
+from semcom.models.conditioning import SNR_SCALE_DB, create_conditioning, per_sample_snr_db
 
 
 def _conv(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -44,6 +45,11 @@ class DeepJSCC(nn.Module):
         in_channels: image channels (3 for RGB).
         hidden: widths of the first two conv stages (16, 32 in the paper).
         adapter: ``"linear"`` or ``"none"`` (see above).
+        conditioning: SNR conditioning after each of the first four encoder and decoder stages
+            (:mod:`semcom.models.conditioning`): ``"none"`` (the paper), ``"film"``, ``"hyper"`` or ``"af"``.
+        snr_map: the SNR-map decoder (Ding et al., seed 001): the decoder input is the received features
+            with the (true or pilot-estimated) SNR appended as one more input (a constant plane with
+            ``adapter="none"``).
 
     Shapes:
         ``encode``: float images [B, C, H, W] in [0, 1] -> real features [B, 2K] (float32);
@@ -52,7 +58,8 @@ class DeepJSCC(nn.Module):
     """
 
     def __init__(self, k: int, image_size: int | tuple[int, int] = 32, in_channels: int = 3,
-                 hidden: tuple[int, int] = (16, 32), adapter: Literal["linear", "none"] = "linear") -> None:
+                 hidden: tuple[int, int] = (16, 32), adapter: Literal["linear", "none"] = "linear",
+                 conditioning: str = "none", snr_map: bool = False) -> None:
         super().__init__()
         hw = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
         if len(hw) != 2 or any((not isinstance(s, int)) or s < 4 or s % 4 for s in hw):
@@ -84,12 +91,16 @@ class DeepJSCC(nn.Module):
             _conv(in_channels, c1, 2), _conv(c1, c2, 2), _conv(c2, c2, 1), _conv(c2, c2, 1), _conv(c2, c, 1)
         )
         self.decoder = nn.Sequential(
-            _tconv(c, c2, 1), _tconv(c2, c2, 1), _tconv(c2, c2, 1), _tconv(c2, c1, 2),
-            _tconv(c1, in_channels, 2, act=nn.Sigmoid()),
+            _tconv(c + (1 if snr_map and adapter == "none" else 0), c2, 1), _tconv(c2, c2, 1), _tconv(c2, c2, 1),
+            _tconv(c2, c1, 2), _tconv(c1, in_channels, 2, act=nn.Sigmoid()),
         )
+        self.conditioning, self.snr_map = conditioning, bool(snr_map)
+        self.snr_conditioned = conditioning != "none" or self.snr_map
+        self.enc_cond = nn.ModuleList([create_conditioning(conditioning, ch) for ch in (c1, c2, c2, c2)])
+        self.dec_cond = nn.ModuleList([create_conditioning(conditioning, ch) for ch in (c2, c2, c2, c1)])
         if adapter == "linear":
             self.to_symbols: nn.Module = nn.Linear(c * h * w, 2 * k)
-            self.from_symbols: nn.Module = nn.Linear(2 * k, c * h * w)
+            self.from_symbols: nn.Module = nn.Linear(2 * k + (1 if self.snr_map else 0), c * h * w)
         else:
             self.to_symbols = nn.Identity()
             self.from_symbols = nn.Identity()
@@ -113,20 +124,48 @@ class DeepJSCC(nn.Module):
                 f"(adapter='linear'), got {img.shape[-2]}x{img.shape[-1]}"
             )
 
-    def encode(self, img: Tensor) -> Tensor:
-        """Images [B, C, H, W] in [0, 1] -> real features [B, 2K]."""
-        self._check_images(img)
-        z = self.encoder(img).flatten(1)
-        return self.to_symbols(z)
+    def _snr(self, snr_db: Tensor | float | None, needed: bool) -> Tensor | float:
+        if snr_db is None:
+            if needed:
+                raise SemcomError(f"this djscc model is conditioned on the SNR (conditioning={self.conditioning!r}, "
+                                  f"snr_map={self.snr_map}): pass snr_db")
+            return 0.0
+        return snr_db
 
-    def decode(self, z: Tensor, image_size: tuple[int, int] | None = None) -> Tensor:
-        """Real features [B, 2K] -> images [B, C, H, W] in [0, 1]."""
+    def encode(self, img: Tensor, snr_db: Tensor | float | None = None) -> Tensor:
+        """Images [B, C, H, W] in [0, 1] (and the SNR in dB, [B], when conditioned) -> real features [B, 2K]."""
+        self._check_images(img)
+        s = self._snr(snr_db, self.conditioning != "none")
+        x = img
+        for i, layer in enumerate(self.encoder):
+            x = layer(x)
+            if i < 4:
+                x = self.enc_cond[i](x, s)
+        return self.to_symbols(x.flatten(1))
+
+    def decode(self, z: Tensor, image_size: tuple[int, int] | None = None,
+               snr_db: Tensor | float | None = None) -> Tensor:
+        """Real features [B, 2K] (and the SNR in dB when conditioned) -> images [B, C, H, W] in [0, 1]."""
         c, h, w = self.latent_shape
         if image_size is not None and self.adapter == "none":
             h, w = image_size[0] // 4, image_size[1] // 4
-        z = self.from_symbols(z).reshape(z.shape[0], c, h, w)
-        return self.decoder(z)
+        s = self._snr(snr_db, self.snr_conditioned)
+        if self.snr_map:
+            snr = per_sample_snr_db(s, z.shape[0], z.device).to(z.dtype)[:, None] / SNR_SCALE_DB
+            if self.adapter == "linear":
+                z = self.from_symbols(torch.cat([z, snr], 1)).reshape(z.shape[0], c, h, w)
+            else:
+                z = z.reshape(z.shape[0], c, h, w)
+                z = torch.cat([z, snr[:, :, None, None].expand(-1, 1, h, w)], 1)
+        else:
+            z = self.from_symbols(z).reshape(z.shape[0], c, h, w)
+        x = z
+        for i, layer in enumerate(self.decoder):
+            x = layer(x)
+            if i < 4:
+                x = self.dec_cond[i](x, s)
+        return x
 
-    def forward(self, img: Tensor) -> Tensor:
+    def forward(self, img: Tensor, snr_db: Tensor | float | None = None) -> Tensor:
         """Noiseless autoencoding, for checks: decode(encode(img))."""
-        return self.decode(self.encode(img), tuple(img.shape[-2:]))
+        return self.decode(self.encode(img, snr_db), tuple(img.shape[-2:]), snr_db)

@@ -19,17 +19,25 @@ from semcom.data import build_dataset
 from semcom.errors import SemcomError
 from semcom.metrics import psnr_per_image
 from semcom.systems import PointToPointJSCC
+from semcom.training.objectives import adversarial_delta, kl_penalty, objective_loss
 from semcom.training.snr import SNRSampler, create_sampler
 
 
-def build_system(recipe: dict[str, Any]) -> PointToPointJSCC:
-    """Model and channel of a recipe (a plain dict, e.g. ``to_dict(load_recipe(...))``)."""
+def build_system(recipe: dict[str, Any], snr_source: str | None = None) -> PointToPointJSCC:
+    """Model, channel, task head and receiver SNR source of a recipe (a plain dict, e.g.
+    ``to_dict(load_recipe(...))``; recipes written before the objective/system sections still load)."""
     m = dict(recipe["model"])
     name = m.pop("name")
     model = models.create(name, **m)
     c = dict(recipe["channel"])
     channel = channels.create(c.pop("name"), **c)
-    return PointToPointJSCC(model, channel)
+    obj = recipe.get("objective") or {}
+    head = None
+    if obj.get("task") == "classification":
+        head = models.ClassifierHead(2 * int(model.k), int(obj.get("num_classes", 10)), int(obj.get("head_hidden", 256)))
+    sy = recipe.get("system") or {}
+    return PointToPointJSCC(model, channel, head=head, snr_source=snr_source or sy.get("snr_source", "true"),
+                            num_pilots=int(sy.get("num_pilots", 64)))
 
 
 def build_sampler(recipe: dict[str, Any]) -> SNRSampler:
@@ -83,25 +91,52 @@ class JSCCModule(L.LightningModule):
         self._gen = self._generator(_epoch_seed(self.seed, self.current_epoch, self.global_rank))
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
-        img = to_float(batch[0])
+        img, labels = to_float(batch[0]), batch[1]
         if self._gen is None:
             self.on_train_epoch_start()
         snr = self.sampler(img.shape[0], self.system.k, device=self.device, generator=self._gen)
-        recon = self.system(img, snr, generator=self._gen)
-        loss = F.mse_loss(recon, img)
+        obj = self.recipe.get("objective") or {}
+        rob = self.recipe.get("robust") or {}
+        method = rob.get("method", "none")
+        if method == "none" and obj.get("task") is None and obj.get("recon", "mse") == "mse":
+            loss = F.mse_loss(self.system(img, snr, generator=self._gen), img)  # the plain path of seeds 000
+            self.log("train_loss", loss, prog_bar=True)
+            return loss
+        out = self.system.run(img, snr, generator=self._gen)
+        loss, parts = objective_loss(out, img, labels, obj)
+        if method == "kl":
+            pen = kl_penalty(out, snr, obj, rob, generator=self._gen)
+            self.log("train_kl", pen)
+            loss = loss + pen
+        elif method == "adversarial":
+            size = (img.shape[-2], img.shape[-1])
+
+            def loss_of(z: Tensor) -> Tensor:
+                return objective_loss(self.system.decode_features(z, size, out["snr_rx_db"]), img, labels, obj)[0]
+
+            delta = adversarial_delta(loss_of, out["z_rx"], float(rob.get("eps", 0.1)), int(rob.get("steps", 3)))
+            w = float(rob.get("adv_weight", 0.5))
+            adv = loss_of(out["z_rx"] + delta)
+            self.log("train_adv_loss", adv)
+            loss = (1 - w) * loss + w * adv
+        for k, v in parts.items():
+            self.log(f"train_{k}", v)
         self.log("train_loss", loss, prog_bar=True)
         return loss
 
     def on_validation_epoch_start(self) -> None:
         self._val_gen = self._generator(_epoch_seed(self.seed, 10**6, self.global_rank))
         self._val_psnr = {s: [] for s in self.val_snr_db}
+        self._val_acc: dict[float, list[Tensor]] = {}
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         img = to_float(batch[0])
         with torch.no_grad():
             for snr in self.val_snr_db:
-                recon = self.system(img, snr, generator=self._val_gen)
-                self._val_psnr[snr].append(psnr_per_image(recon, img))
+                out = self.system.run(img, snr, generator=self._val_gen)
+                self._val_psnr[snr].append(psnr_per_image(out["recon"], img))
+                if out["logits"] is not None:
+                    self._val_acc.setdefault(snr, []).append((out["logits"].argmax(1) == batch[1]).float())
 
     def on_validation_epoch_end(self) -> None:
         means = []
@@ -117,6 +152,8 @@ class JSCCModule(L.LightningModule):
             self.log(f"val_psnr_{snr:g}dB", mean, sync_dist=False)
         if means:
             self.log("val_psnr", torch.stack(means).mean(), prog_bar=True, sync_dist=False)
+        for snr, values in getattr(self, "_val_acc", {}).items():
+            self.log(f"val_acc_{snr:g}dB", torch.cat(values).mean(), sync_dist=self.trainer.world_size > 1)
 
 
 class ImageDataModule(L.LightningDataModule):

@@ -65,13 +65,47 @@ class TrainCfg:
 
 
 @dataclass
+class ObjectiveCfg:
+    """Seed 001, eqs. 1-6: lam * L_rec + (1 - lam) * L_task, one encoder, separate heads."""
+
+    recon: str = "mse"  # mse | ssim (the loss 1 - SSIM)
+    lam: float = 1.0  # weight of the reconstruction loss, in [0, 1]; 1 - lam on the task loss
+    task: Optional[str] = None  # None | classification (adds a classifier head on the received features)
+    num_classes: int = 10
+    head_hidden: int = 256
+
+
+@dataclass
+class RobustCfg:
+    """Robust training with no channel knowledge at inference (seed 001, Section III)."""
+
+    method: str = "none"  # none | kl | adversarial
+    beta: float = 1.0  # kl: weight of (sigma^2 / 2) * Tr I(z)
+    sigma: Optional[float] = None  # kl: noise std per real dimension; None = that of the sampled SNR
+    recon_sigma: float = 0.1  # kl, reconstruction: std s of the Gaussian decoder N(g(z), s^2 I)
+    probes: int = 1  # kl, reconstruction: Hutchinson probes
+    eps: float = 0.1  # adversarial: budget ||delta||_2 <= eps * ||z||_2 per sample
+    steps: int = 3  # adversarial: projected gradient steps
+    adv_weight: float = 0.5  # adversarial: weight of the perturbed batch's loss (1 - weight on the clean one)
+
+
+@dataclass
+class SystemCfg:
+    snr_source: str = "true"  # the SNR given to a conditioned decoder: true | pilot (estimated)
+    num_pilots: int = 64
+
+
+@dataclass
 class Recipe:
     name: str = "run"
-    model: dict[str, Any] = field(default_factory=lambda: {"name": "djscc", "k": 88})
+    model: dict[str, Any] = field(default_factory=lambda: {"name": "djscc", "k": 88})  # replaced, not merged, by a recipe's model
     channel: dict[str, Any] = field(default_factory=lambda: {"name": "awgn"})
     sampler: SamplerCfg = field(default_factory=SamplerCfg)
     data: DataCfg = field(default_factory=DataCfg)
     train: TrainCfg = field(default_factory=TrainCfg)
+    objective: ObjectiveCfg = field(default_factory=ObjectiveCfg)
+    robust: RobustCfg = field(default_factory=RobustCfg)
+    system: SystemCfg = field(default_factory=SystemCfg)
 
 
 def _explain(exc: OmegaConfBaseException, origin: str) -> SemcomError:
@@ -86,6 +120,15 @@ def _explain(exc: OmegaConfBaseException, origin: str) -> SemcomError:
             allowed = []
         return SemcomError(f"{origin}: unknown recipe key {key!r}; expected one of: {', '.join(map(str, allowed))}")
     return SemcomError(f"{origin}: bad value for recipe key {key!r}: {msg}")
+
+
+def _merge(schema: DictConfig, raw: dict[str, Any]) -> DictConfig:
+    """Merge onto the schema; a recipe's ``model`` section replaces the default model (its options are
+    model-specific, so the default's ``k`` must not leak into, say, an ADJSCC recipe)."""
+    if isinstance(raw.get("model"), dict):
+        schema = schema.copy()
+        schema.model = {}
+    return OmegaConf.merge(schema, OmegaConf.create(raw))
 
 
 def load_recipe(source: str | Path | dict[str, Any] | None = None, overrides: list[str] | None = None) -> DictConfig:
@@ -106,9 +149,9 @@ def load_recipe(source: str | Path | dict[str, Any] | None = None, overrides: li
                 raw = {}
             if not isinstance(raw, dict):
                 raise SemcomError(f"recipe {path} must be a mapping of keys to values, got {type(raw).__name__}")
-            cfg = OmegaConf.merge(schema, OmegaConf.create(raw))
+            cfg = _merge(schema, raw)
         elif isinstance(source, dict):
-            cfg = OmegaConf.merge(schema, OmegaConf.create(source))
+            cfg = _merge(schema, source)
         else:
             cfg = schema
         for item in overrides or []:
@@ -123,7 +166,35 @@ def load_recipe(source: str | Path | dict[str, Any] | None = None, overrides: li
     for section in ("model", "channel"):
         if not cfg[section].get("name"):
             raise SemcomError(f"{origin}: recipe key '{section}.name' is missing or empty")
+    validate(to_dict(cfg), origin)
     return cfg
+
+
+ROBUST_METHODS = ("none", "kl", "adversarial")
+
+
+def validate(r: dict[str, Any], origin: str = "recipe") -> None:
+    """Checks of the objective, robust and system sections, one clear line per problem."""
+    o, rb, sy = r.get("objective") or {}, r.get("robust") or {}, r.get("system") or {}
+    if o.get("recon", "mse") not in ("mse", "ssim"):
+        raise SemcomError(f"{origin}: objective.recon={o['recon']!r}; expected 'mse' or 'ssim'")
+    lam = float(o.get("lam", 1.0))
+    if not 0.0 <= lam <= 1.0:
+        raise SemcomError(f"{origin}: objective.lam={lam} is outside [0, 1] (weight of the reconstruction loss)")
+    if o.get("task") not in (None, "classification"):
+        raise SemcomError(f"{origin}: objective.task={o['task']!r}; expected null or 'classification'")
+    if lam < 1.0 and o.get("task") is None:
+        raise SemcomError(f"{origin}: objective.lam={lam} < 1 puts weight on a task, but objective.task is not set")
+    if rb.get("method", "none") not in ROBUST_METHODS:
+        raise SemcomError(f"{origin}: unknown robust.method {rb['method']!r}; expected one of: {', '.join(ROBUST_METHODS)}")
+    if float(rb.get("eps", 0.0)) < 0:
+        raise SemcomError(f"{origin}: robust.eps={rb['eps']} is negative; the adversarial budget must be >= 0")
+    if int(rb.get("steps", 1)) < 1 or float(rb.get("beta", 0.0)) < 0 or int(rb.get("probes", 1)) < 1:
+        raise SemcomError(f"{origin}: robust.steps and robust.probes must be >= 1 and robust.beta >= 0")
+    if rb.get("sigma") is not None and float(rb["sigma"]) <= 0:
+        raise SemcomError(f"{origin}: robust.sigma={rb['sigma']} must be positive (or null: from the sampled SNR)")
+    if sy.get("snr_source", "true") not in ("true", "pilot"):
+        raise SemcomError(f"{origin}: system.snr_source={sy['snr_source']!r}; expected 'true' or 'pilot'")
 
 
 def to_dict(cfg: DictConfig) -> dict[str, Any]:
