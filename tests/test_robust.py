@@ -187,3 +187,21 @@ def test_mismatch_tool(tmp_path, capsys) -> None:
     assert "rayleigh/perfect" in res["grid"]["psnr"]
     assert any("snr_est_mean_db" in r for r in res["rows"])
     assert (tmp_path / "mm.png").exists() and "Gap to the best model" in (tmp_path / "mm.md").read_text()
+
+
+def test_reconstruction_only_objective_trains_the_head_as_a_probe() -> None:
+    from semcom.training.module import JSCCModule
+    from semcom.training.recipe import to_dict
+
+    base = ["data.dataset=embedded", "model.k=32", "robust.method=none"]
+    probe = JSCCModule(to_dict(load_recipe(RECIPE, [*base, "objective.task=classification", "objective.lam=1.0"])))
+    plain = JSCCModule(to_dict(load_recipe(RECIPE, [*base, "objective.recon=ssim"])))  # run() path, no head
+    plain.recipe["objective"]["recon"] = "mse"
+    plain.system.model.load_state_dict(probe.system.model.state_dict())
+    img = torch.randint(0, 256, (4, 3, 32, 32), dtype=torch.uint8)
+    labels = torch.tensor([0, 1, 2, 3])
+    probe.training_step((img, labels), 0).backward()
+    plain.training_step((img, labels), 0).backward()
+    assert probe.system.head.net[0].weight.grad.abs().sum() > 0  # the head learns
+    for (n, a), (_, b) in zip(probe.system.model.named_parameters(), plain.system.model.named_parameters()):
+        assert torch.allclose(a.grad, b.grad, atol=1e-7), n  # the encoder/decoder see the reconstruction loss only

@@ -231,7 +231,7 @@ def mismatch(
     dataset: Annotated[str, typer.Option()] = "cifar10",
     split: Annotated[str, typer.Option()] = "test",
     root: Annotated[Optional[Path], typer.Option()] = None,
-    limit: Annotated[Optional[int], typer.Option(help="first N images only")] = None,
+    limit: Annotated[Optional[int], typer.Option(help="N images at evenly spaced indices")] = None,
     seed: Annotated[int, typer.Option()] = 0,
     device: Annotated[str, typer.Option()] = "cpu",
     out: Annotated[Path, typer.Option(help="output folder")] = Path("results/robust"),
@@ -243,7 +243,7 @@ def mismatch(
 
     res = mm.run(list(checkpoints), parse_snr(snr), channel, csi, out, name,
                  metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()), snr_source=snr_source,
-                 dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device)
+                 dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device, spread=True)
     typer.echo(mm.print_summary(res))
     typer.echo(f"wrote {out / (name + '.json')}, {out / (name + '.md')}, {out / (name + '.png')}")
 

@@ -65,7 +65,7 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
              root: str | Path | None = None, limit: int | None = None, seed: int = 0, batch_size: int = 500,
              labels: list[str] | None = None, metrics: tuple[str, ...] = METRICS,
              structural_snr_db: list[float] | None = None, device: str = "cpu",
-             download: bool = False, snr_source: str | None = None) -> dict[str, Any]:
+             download: bool = False, snr_source: str | None = None, spread: bool = False) -> dict[str, Any]:
     """Evaluate checkpoints; returns the result dict written by :func:`write_results`.
 
     ``metrics`` picks among ``psnr``, ``ssim`` and ``ms_ssim`` (the structural ones cost about three
@@ -91,7 +91,11 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
     if snr_source is not None:
         for module, _ in systems:
             module.system.use_snr_source(snr_source)
-    ds = build_dataset(dataset, split=split, root=root, limit=limit, download=download)
+    if spread and limit is not None:  # evenly spaced images instead of the first ones
+        ds = build_dataset(dataset, split=split, root=root, download=download)
+        ds = ds.spread(limit) if hasattr(ds, "spread") else build_dataset(dataset, split=split, root=root, limit=limit)
+    else:
+        ds = build_dataset(dataset, split=split, root=root, limit=limit, download=download)
     variable = dataset in ("folder", "kodak")
     loader = DataLoader(ds, batch_size=1 if variable else batch_size, shuffle=False)
     names = list(labels) if labels else [r["name"] for _, r in systems]
@@ -155,6 +159,8 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
                             "snr_est_std_db": float(torch.cat(est).std())} if est else {}),
                     })
     dsinfo: dict[str, Any] = {"name": dataset, "split": split, "num_images": len(ds)}  # type: ignore[arg-type]
+    if spread and limit is not None:
+        dsinfo["selection"] = "evenly spaced"
     if dataset in ("cifar10", "embedded"):
         dsinfo["note"] = CIFAR_NOTE
     return {

@@ -123,6 +123,17 @@ class ImageArrayDataset(Dataset[tuple[Tensor, Tensor]]):
     def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
         return self.images[i], self.labels[i]
 
+    def spread(self, n: int | None) -> ImageArrayDataset:
+        """``n`` images at evenly spaced indices (all where None): every class of a class-sorted split."""
+        if n is None or n >= len(self):
+            return self
+        if n < 1:
+            raise SemcomError(f"limit must be a positive number of images, got {n}")
+        idx = np.round(np.linspace(0, len(self) - 1, n)).astype(int)
+        out = ImageArrayDataset.__new__(ImageArrayDataset)
+        out.images, out.labels, out.name = self.images[idx], self.labels[idx], self.name
+        return out
+
     def subset(self, limit: int | None) -> ImageArrayDataset:
         """The first ``limit`` images (all where None)."""
         if limit is None or limit >= len(self):

@@ -103,6 +103,8 @@ class JSCCModule(L.LightningModule):
             self.log("train_loss", loss, prog_bar=True)
             return loss
         out = self.system.run(img, snr, generator=self._gen)
+        if obj.get("task") and float(obj.get("lam", 1.0)) >= 1.0 and self.system.head is not None:
+            out["logits"] = self.system.head(out["z_rx"].detach())  # probe: the encoder stays reconstruction-only
         loss, parts = objective_loss(out, img, labels, obj)
         if method == "kl":
             pen = kl_penalty(out, snr, obj, rob, generator=self._gen)

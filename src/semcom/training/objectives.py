@@ -2,7 +2,9 @@
 
 * data recovery: MSE or 1 - SSIM between the image and its reconstruction;
 * task execution: cross-entropy of a classifier head on the received features;
-* joint: ``lam * L_rec + (1 - lam) * L_task`` with one encoder and separate heads;
+* joint: ``lam * L_rec + (1 - lam) * L_task`` with one encoder and separate heads; with ``lam = 1`` and a
+  classification task the head is trained on detached received features (a probe of what
+  reconstruction-only training keeps for the task), so the encoder sees the reconstruction loss only;
 * KL posterior consistency (Park et al.): E_n KL(p(y|z) || p(y|z+n)) ~ (sigma^2 / 2) Tr I(z), the Fisher
   information of the received features z, added with weight ``beta``. Exact for the classification head,
   Tr I(z) = sum_y p(y|z) ||grad_z log p(y|z)||^2 (C gradients, double backprop). For reconstruction
@@ -47,8 +49,9 @@ def objective_loss(out: dict[str, Any], img: Tensor, labels: Tensor, cfg: dict[s
         loss = loss + lam * parts["rec"]
     if cfg.get("task") == "classification" and out.get("logits") is not None:
         parts["ce"] = task_loss(out["logits"], labels)
-        if lam < 1:
-            loss = loss + (1 - lam) * parts["ce"]
+        # lam = 1 (reconstruction only) with a head: the caller computes the logits on detached features,
+        # so the head learns to read what reconstruction-only features carry without shaping them
+        loss = loss + ((1 - lam) if lam < 1 else 1.0) * parts["ce"]
     return loss, parts
 
 

@@ -183,7 +183,7 @@ def validate(r: dict[str, Any], origin: str = "recipe") -> None:
         raise SemcomError(f"{origin}: objective.lam={lam} is outside [0, 1] (weight of the reconstruction loss)")
     if o.get("task") not in (None, "classification"):
         raise SemcomError(f"{origin}: objective.task={o['task']!r}; expected null or 'classification'")
-    if lam < 1.0 and o.get("task") is None:
+    if lam < 1.0 and o.get("task") is None:  # lam = 1 with a task trains the head as a probe on detached features
         raise SemcomError(f"{origin}: objective.lam={lam} < 1 puts weight on a task, but objective.task is not set")
     if rb.get("method", "none") not in ROBUST_METHODS:
         raise SemcomError(f"{origin}: unknown robust.method {rb['method']!r}; expected one of: {', '.join(ROBUST_METHODS)}")
