@@ -10,7 +10,9 @@ from semcom import SemcomError
 from semcom.training.module import build_sampler, build_system
 from semcom.training.recipe import load_recipe, to_dict
 
-CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml"))
+ALL_CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml"))
+CONFIGS = [p for p in ALL_CONFIGS if p.parent.name != "ldm"]  # JSCC recipes; the LDM ones train codec/denoiser
+LDM_CONFIGS = [p for p in ALL_CONFIGS if p.parent.name == "ldm"]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
@@ -72,3 +74,27 @@ def test_committed_recipes_run_end_to_end_at_small_scale(path: Path, tmp_path: P
                                      "train.epochs=1", "train.batch_size=32", f"train.out_dir={tmp_path}",
                                      "train.progress_bar=false"]), quiet=True)
     assert summary["epochs"] == 1 and summary["train_images"] == 64
+
+
+def test_ldm_recipes_train_codec_then_denoiser_at_small_scale(tmp_path: Path) -> None:
+    pytest.importorskip("diffusers")
+    from semcom.training.fit import fit
+
+    small = ["data.dataset=embedded", "data.limit_train=32", "data.limit_val=8", "train.epochs=1", "train.batch_size=16",
+             f"train.out_dir={tmp_path}", "train.progress_bar=false", "model.width=32"]
+    names = {p.stem: p for p in LDM_CONFIGS}
+    vae = fit(load_recipe(names["vae_cifar10"], [*small, "model.calib_images=32"]), quiet=True)
+    assert vae["k"] == 128 and vae["val_psnr"]["val_psnr"] > 0
+    den = fit(load_recipe(names["denoiser_cifar10"], [*small, f"model.codec={vae['last_checkpoint']}"]), quiet=True)
+    assert den["epochs"] == 1 and den["train_images"] == 32
+    from semcom.cli import main
+
+    assert main(["ldm", "--codec", vae["last_checkpoint"], "--denoiser", den["last_checkpoint"], "--dataset", "embedded",
+                 "--limit", "8", "--snr", "0,20", "--receiver", "ddim:2", "--receiver", "lmmse", "--out", str(tmp_path),
+                 "--name", "e", "--no-plot"]) == 0
+    import json
+
+    res = json.loads((tmp_path / "e.json").read_text())
+    assert {r["model"] for r in res["rows"]} == {"ldm-ddim:2", "ldm-lmmse"} and res["rows"][0]["k"] == 128
+    assert all("snr_est_mean_db" in r and "latent_rmse" in r for r in res["rows"]) and "not computed" in res["lpips"]
+    assert main(["ldm", "--codec", vae["last_checkpoint"], "--receiver", "ddim:0", "--dataset", "embedded"]) == 2

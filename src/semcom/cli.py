@@ -249,6 +249,36 @@ def mismatch(
 
 
 @app.command()
+def ldm(
+    codec: Annotated[Path, typer.Option(help="trained ldm_vae checkpoint")],
+    denoiser: Annotated[Optional[Path], typer.Option(help="trained ldm_denoiser checkpoint")] = None,
+    receiver: Annotated[list[str], typer.Option(help="ddim:N, ddpm, single, none or lmmse; repeat")] = ["ddim:1", "none", "lmmse"],
+    snr: Annotated[str, typer.Option(help="SNR grid in dB")] = "0:20:2",
+    channel: Annotated[list[str], typer.Option(help="awgn or rayleigh; repeat")] = ["awgn"],
+    csi: Annotated[str, typer.Option(help="fading CSI: perfect or pilot")] = "perfect",
+    dataset: Annotated[str, typer.Option()] = "cifar10",
+    split: Annotated[str, typer.Option()] = "test",
+    root: Annotated[Optional[Path], typer.Option()] = None,
+    limit: Annotated[Optional[int], typer.Option(help="N images at evenly spaced indices")] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    device: Annotated[str, typer.Option()] = "cpu",
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("results/ldm"),
+    name: Annotated[str, typer.Option(help="file stem")] = "ldm",
+    no_plot: Annotated[bool, typer.Option("--no-plot")] = False,
+) -> None:
+    """Seed 003's latent-diffusion receiver (and its baselines) over SNR, in `semcom eval`'s format."""
+    from semcom.evaluate import parse_snr, table, write_results
+    from semcom.ldm_eval import evaluate_ldm
+
+    res = evaluate_ldm(str(codec), str(denoiser) if denoiser else None, parse_snr(snr), channel, receiver, csi=csi,
+                       dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device)
+    res["command"] = "semcom ldm " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["ldm"] else None
+    typer.echo(table(res))
+    paths = write_results(res, out, name, plot=not no_plot)
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+@app.command()
 def export(
     checkpoint: Annotated[Path, typer.Argument(help="a semcom checkpoint (.ckpt)")],
     out: Annotated[Path, typer.Argument(help="where to write the slim copy")],

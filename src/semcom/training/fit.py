@@ -85,10 +85,18 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
         check_resume_compatible(recipe, ckpt_path)
 
     L.seed_everything(int(t["seed"]), workers=True, verbose=False)
-    module = JSCCModule(recipe)
+    ldm = str(recipe["model"].get("name", "")).startswith("ldm_")
+    if ldm:
+        from semcom.training.ldm import LDMTrainModule
+
+        module: Any = LDMTrainModule(recipe)
+    else:
+        module = JSCCModule(recipe)
     data = ImageDataModule(recipe)
     data.setup("fit")  # fail on bad data before anything is written
-    if not quiet:
+    if not quiet and ldm:
+        print(module.describe())
+    elif not quiet:
         m = module.system.model
         print(f"{recipe['name']}: model {recipe['model']['name']}, K = {m.k} complex channel uses per "
               f"{'x'.join(map(str, (m.in_channels, *m.image_size)))} image, bandwidth ratio K/N = {m.bandwidth_ratio:.4f}; "
@@ -121,7 +129,8 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
         "epoch_images_per_s": [round(world * n / x, 1) for n, x in zip(meter.epoch_images, meter.epoch_seconds) if x],
         "hardware": hardware(), "devices": t["devices"], "world_size": world, "rank": trainer.global_rank,
         "torch": torch.__version__,
-        "k": module.system.k, "bandwidth_ratio": module.system.model.bandwidth_ratio,
+        "k": module.k if ldm else module.system.k,
+        "bandwidth_ratio": module.k / 3072 if ldm else module.system.model.bandwidth_ratio,
         "val_psnr": {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val_psnr")},
     }
     if trainer.is_global_zero:
