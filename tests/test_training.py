@@ -105,3 +105,32 @@ def test_atomic_checkpoint_io_leaves_nothing_half_written(tmp_path: Path) -> Non
         io.save_checkpoint({"a": Unpicklable()}, tmp_path / "y.ckpt")
     assert not (tmp_path / "y.ckpt").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.ckpt"]
+
+
+def test_nan_loss_stops_the_run_with_one_line_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    from semcom.errors import SemcomError
+    from semcom.systems import PointToPointJSCC
+    from semcom.training.fit import fit
+    from semcom.training.recipe import load_recipe
+
+    rec = load_recipe({"name": "nan", "model": {"name": "djscc", "k": 16}},
+                      ["data.dataset=embedded", "data.limit_train=64", "data.limit_val=16", "train.epochs=3",
+                       "train.batch_size=32", f"train.out_dir={tmp_path}", "train.progress_bar=false"])
+    calls = {"n": 0}
+    original = PointToPointJSCC.forward
+
+    def flaky(self, img, snr_db, generator=None):
+        out = original(self, img, snr_db, generator)
+        if self.training:
+            calls["n"] += 1
+            if calls["n"] > 3:  # epoch 0 (2 steps) and the first step of epoch 1 are fine
+                return out * float("nan")
+        return out
+
+    monkeypatch.setattr(PointToPointJSCC, "forward", flaky)
+    with pytest.raises(SemcomError, match=r"training loss became nan at epoch 1.*last good checkpoint"):
+        fit(rec, quiet=True)
+    ckpts = sorted(p.name for p in (Path(tmp_path) / "nan" / "checkpoints").iterdir())
+    assert ckpts == ["epoch000.ckpt", "last.ckpt"]

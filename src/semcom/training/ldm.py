@@ -119,6 +119,9 @@ class LDMTrainModule(L.LightningModule):
             with torch.no_grad():
                 z0 = self.codec.encode(x)
             loss = self.denoiser.loss(z0, generator=self._gen)
+        from semcom.training.module import check_finite
+
+        check_finite(self, loss)
         self.log("train_loss", loss, prog_bar=True)
         return loss
 

@@ -46,6 +46,21 @@ def build_sampler(recipe: dict[str, Any]) -> SNRSampler:
                           distribution=s["distribution"], snr_db=s.get("snr_db"))
 
 
+def check_finite(module: L.LightningModule, loss: Tensor) -> Tensor:
+    """Stop training at the first non-finite loss with one clear line; the checkpoints already written
+    (one per finished epoch) are the last good ones and are left as they are."""
+    if not torch.isfinite(loss).all():
+        trainer = getattr(module, "_trainer", None)
+        where = ""
+        if trainer is not None:
+            ckpt = Path(trainer.default_root_dir) / "checkpoints" / "last.ckpt"
+            where = (f"; last good checkpoint: {ckpt}" if ckpt.exists() else "; no checkpoint was written yet")
+        raise SemcomError(f"training loss became {float(loss.detach().float().mean())} at epoch {module.current_epoch}, "
+                          f"step {module.global_step}: the run is stopped{where} (lower the learning rate, or use a "
+                          "regularised precoder/equalizer where a matrix inverse can blow up)")
+    return loss
+
+
 def _epoch_seed(seed: int, epoch: int, rank: int) -> int:
     return (seed * 1_000_003 + epoch * 7919 + rank * 104_729 + 12345) % (2**63 - 1)
 
@@ -99,7 +114,7 @@ class JSCCModule(L.LightningModule):
         rob = self.recipe.get("robust") or {}
         method = rob.get("method", "none")
         if method == "none" and obj.get("task") is None and obj.get("recon", "mse") == "mse":
-            loss = F.mse_loss(self.system(img, snr, generator=self._gen), img)  # the plain path of seeds 000
+            loss = check_finite(self, F.mse_loss(self.system(img, snr, generator=self._gen), img))  # seed 000's path
             self.log("train_loss", loss, prog_bar=True)
             return loss
         out = self.system.run(img, snr, generator=self._gen)
@@ -123,6 +138,7 @@ class JSCCModule(L.LightningModule):
             loss = (1 - w) * loss + w * adv
         for k, v in parts.items():
             self.log(f"train_{k}", v)
+        check_finite(self, loss)
         self.log("train_loss", loss, prog_bar=True)
         return loss
 
