@@ -1,0 +1,106 @@
+"""Neural and classical MU-MIMO precoders for end-to-end training (seed 002, Section III-C).
+
+Layout: streams ``s`` [B, F, T, K] (K users, one stream each, on an F x T OFDM grid), channel
+``h`` [B, F, T, K, M] (M base-station antennas), noise variance ``noise_var`` [B] or [] (N0 per
+resource element, unit-power channel). Output: antenna signals ``x`` [B, F, T, M] with the total
+power constraint E|X|^2 = P: the mean over the grid of sum_m |x_m|^2 equals ``power`` per sample.
+
+* ``rzf`` / ``zf``: classical RZF V = H^H (H H^H + alpha sigma^2 I)^-1 (Sionna's ``rzf_precoding_matrix``),
+  fixed alpha (alpha = 0 is ZF: it blows up on ill-conditioned channels, which seed 002's Fig. 10 shows).
+* ``hybrid_rzf``: the paper's hybrid learnable residual RZF: alpha learnable and kept positive
+  (softplus), plus a residual network over the time-frequency grid (real and imaginary parts of the
+  M antenna signals as channels: conv + BN + ReLU, conv + BN + ReLU, conv) adding Delta X to the RZF
+  output; the residual's last conv starts at zero, so a fresh module is the learnable RZF.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from semcom.errors import SemcomError
+
+
+def total_power_normalize(x: Tensor, power: float = 1.0) -> Tensor:
+    """Scale x [B, F, T, M] so that the mean over (F, T) of sum_m |x|^2 equals ``power`` per sample."""
+    p = x.abs().pow(2).sum(-1).mean(dim=(1, 2), keepdim=True)[..., None]
+    return x * torch.sqrt(power / p.clamp_min(1e-30))
+
+
+def rzf_matrix(h: Tensor, reg: Tensor) -> Tensor:
+    """V = H^H (H H^H + reg I)^-1 per resource element via Sionna; h [..., K, M], reg broadcastable to [...]."""
+    from sionna.phy.mimo import rzf_precoding_matrix
+
+    prec = "double" if h.dtype == torch.complex128 else "single"
+    return rzf_precoding_matrix(h, reg, precision=prec)
+
+
+class LinearRZF(nn.Module):
+    """Classical RZF (``alpha`` > 0) or ZF (``alpha`` = 0) precoding with the total power constraint."""
+
+    def __init__(self, alpha: float = 1.0, power: float = 1.0) -> None:
+        super().__init__()
+        if alpha < 0:
+            raise SemcomError(f"alpha={alpha} must be >= 0 (0 is ZF)")
+        self.alpha, self.power = float(alpha), float(power)
+
+    def forward(self, s: Tensor, h: Tensor, noise_var: Tensor | float) -> Tensor:
+        n0 = torch.as_tensor(noise_var, dtype=h.real.dtype, device=h.device)
+        reg = (self.alpha * n0).reshape(-1, *([1] * (h.ndim - 3))) if n0.ndim else self.alpha * n0
+        v = rzf_matrix(h, reg)  # [B, F, T, M, K]
+        return total_power_normalize((v @ s[..., None])[..., 0], self.power)
+
+
+class HybridRZF(nn.Module):
+    """Seed 002's hybrid learnable residual RZF precoder (see the module docstring).
+
+    Args:
+        num_antennas: M. alpha_init: initial alpha (> 0). hidden: channels of the residual network.
+        residual: False gives the learnable-alpha RZF alone. power: total power P.
+    """
+
+    def __init__(self, num_antennas: int = 4, alpha_init: float = 1.0, hidden: int = 32, residual: bool = True,
+                 power: float = 1.0) -> None:
+        super().__init__()
+        if alpha_init <= 0:
+            raise SemcomError(f"alpha_init={alpha_init} must be > 0 (it is kept positive through a softplus)")
+        self.alpha_raw = nn.Parameter(torch.tensor(math.log(math.expm1(alpha_init))))
+        self.power = float(power)
+        m2 = 2 * num_antennas
+        self.residual = nn.Sequential(
+            nn.Conv2d(m2, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(),
+            nn.Conv2d(hidden, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(),
+            nn.Conv2d(hidden, m2, 3, padding=1),
+        ) if residual else None
+        if self.residual is not None:
+            nn.init.zeros_(self.residual[-1].weight)
+            nn.init.zeros_(self.residual[-1].bias)
+
+    @property
+    def alpha(self) -> Tensor:
+        return F.softplus(self.alpha_raw)
+
+    def forward(self, s: Tensor, h: Tensor, noise_var: Tensor | float) -> Tensor:
+        n0 = torch.as_tensor(noise_var, dtype=h.real.dtype, device=h.device)
+        reg = self.alpha.to(h.real.dtype) * (n0.reshape(-1, *([1] * (h.ndim - 3))) if n0.ndim else n0)
+        x = (rzf_matrix(h, reg) @ s[..., None])[..., 0]  # [B, F, T, M]
+        x = total_power_normalize(x, self.power)
+        if self.residual is not None:
+            xr = torch.cat([x.real, x.imag], dim=-1).permute(0, 3, 1, 2)  # [B, 2M, F, T]
+            d = self.residual(xr).permute(0, 2, 3, 1)
+            m = x.shape[-1]
+            x = x + torch.complex(d[..., :m], d[..., m:])
+        return total_power_normalize(x, self.power)
+
+
+PRECODERS = {"rzf": LinearRZF, "zf": lambda **kw: LinearRZF(alpha=0.0, **kw), "hybrid_rzf": HybridRZF}
+
+
+def create_precoder(name: str, **options: object) -> nn.Module:
+    """``rzf`` (alpha), ``zf``, ``hybrid_rzf`` (num_antennas, alpha_init, hidden, residual)."""
+    if name not in PRECODERS:
+        raise SemcomError(f"unknown precoder {name!r}; expected one of: {', '.join(PRECODERS)}")
+    return PRECODERS[name](**options)  # type: ignore[operator]
