@@ -17,7 +17,7 @@ def _channel(b=2, f=4, t=3, k=4, m=4, seed=0):
 def test_total_power_constraint_and_fresh_hybrid_equals_learnable_rzf() -> None:
     h, s = _channel()
     n0 = torch.tensor([0.1, 0.01])
-    hyb = HybridRZF(4, alpha_init=1.0).eval()
+    hyb = HybridRZF(4, 4, alpha_init=1.0).eval()
     lin = LinearRZF(alpha=1.0)
     x_h, x_l = hyb(s, h, n0), lin(s, h, n0)
     p = x_h.abs().pow(2).sum(-1).mean(dim=(1, 2))
@@ -38,7 +38,7 @@ def test_zf_removes_multi_user_interference() -> None:
 
 def test_alpha_stays_positive_and_learns() -> None:
     h, s = _channel(seed=2)
-    hyb = HybridRZF(4, alpha_init=0.5)
+    hyb = HybridRZF(4, 4, alpha_init=0.5)
     opt = torch.optim.SGD(hyb.parameters(), lr=10.0)
     for _ in range(5):
         x = hyb(s, h, torch.tensor([0.5, 0.5]))
@@ -50,6 +50,14 @@ def test_alpha_stays_positive_and_learns() -> None:
         opt.step()
         assert float(hyb.alpha) > 0
     assert all(p.grad is not None for p in hyb.residual.parameters())
+
+
+def test_identity_channel_without_noise_reduces_to_the_streams() -> None:
+    _, s = _channel(seed=3)
+    h = torch.eye(4, dtype=torch.complex64).expand(2, 4, 3, 4, 4)
+    expected = s * torch.sqrt(1.0 / s.abs().pow(2).sum(-1).mean(dim=(1, 2)))[:, None, None, None]
+    for pre in (create_precoder("zf"), create_precoder("rzf", alpha=1.0), HybridRZF(4, 4).eval()):
+        assert torch.allclose(pre(s, h, 0.0), expected, atol=1e-5)
 
 
 def test_bad_precoder_options() -> None:

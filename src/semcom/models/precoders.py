@@ -8,9 +8,10 @@ power constraint E|X|^2 = P: the mean over the grid of sum_m |x_m|^2 equals ``po
 * ``rzf`` / ``zf``: classical RZF V = H^H (H H^H + alpha sigma^2 I)^-1 (Sionna's ``rzf_precoding_matrix``),
   fixed alpha (alpha = 0 is ZF: it blows up on ill-conditioned channels, which seed 002's Fig. 10 shows).
 * ``hybrid_rzf``: the paper's hybrid learnable residual RZF: alpha learnable and kept positive
-  (softplus), plus a residual network over the time-frequency grid (real and imaginary parts of the
-  M antenna signals as channels: conv + BN + ReLU, conv + BN + ReLU, conv) adding Delta X to the RZF
-  output; the residual's last conv starts at zero, so a fresh module is the learnable RZF.
+  (softplus), plus a residual network over the time-frequency grid whose input is the coarse precoded
+  signal concatenated with the CSI (real and imaginary parts of the M antenna signals and of the K x M
+  channel as channels: conv + BN + ReLU, conv + BN + ReLU, conv) adding Delta X to the RZF output (eqs.
+  7-9); the residual's last conv starts at zero, so a fresh module is the learnable RZF.
 """
 
 from __future__ import annotations
@@ -58,12 +59,12 @@ class HybridRZF(nn.Module):
     """Seed 002's hybrid learnable residual RZF precoder (see the module docstring).
 
     Args:
-        num_antennas: M. alpha_init: initial alpha (> 0). hidden: channels of the residual network.
+        num_antennas: M. num_users: K. alpha_init: initial alpha (> 0). hidden: channels of the residual network.
         residual: False gives the learnable-alpha RZF alone. power: total power P.
     """
 
-    def __init__(self, num_antennas: int = 4, alpha_init: float = 1.0, hidden: int = 32, residual: bool = True,
-                 power: float = 1.0) -> None:
+    def __init__(self, num_antennas: int = 4, num_users: int = 4, alpha_init: float = 1.0, hidden: int = 32,
+                 residual: bool = True, power: float = 1.0) -> None:
         super().__init__()
         if alpha_init <= 0:
             raise SemcomError(f"alpha_init={alpha_init} must be > 0 (it is kept positive through a softplus)")
@@ -71,7 +72,7 @@ class HybridRZF(nn.Module):
         self.power = float(power)
         m2 = 2 * num_antennas
         self.residual = nn.Sequential(
-            nn.Conv2d(m2, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(),
+            nn.Conv2d(m2 + 2 * num_users * num_antennas, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(),
             nn.Conv2d(hidden, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(),
             nn.Conv2d(hidden, m2, 3, padding=1),
         ) if residual else None
@@ -89,7 +90,8 @@ class HybridRZF(nn.Module):
         x = (rzf_matrix(h, reg) @ s[..., None])[..., 0]  # [B, F, T, M]
         x = total_power_normalize(x, self.power)
         if self.residual is not None:
-            xr = torch.cat([x.real, x.imag], dim=-1).permute(0, 3, 1, 2)  # [B, 2M, F, T]
+            hf = h.flatten(-2)  # [B, F, T, K M]
+            xr = torch.cat([x.real, x.imag, hf.real, hf.imag], dim=-1).permute(0, 3, 1, 2).to(x.real.dtype)
             d = self.residual(xr).permute(0, 2, 3, 1)
             m = x.shape[-1]
             x = x + torch.complex(d[..., :m], d[..., m:])
