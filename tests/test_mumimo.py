@@ -58,3 +58,16 @@ def test_pilots_are_in_the_grid_and_the_reference() -> None:
     assert nonzero[:, [2, 11]].all() and not nonzero[:, [0, 1, 3, 10, 12, 13]].any()
     with pytest.raises(SemcomError, match="variant 'best'"):
         MUMIMOSemanticSystem(MUMIMODownlinkChannel(None), 32, "best")
+
+
+def test_complexity_table(tmp_path) -> None:
+    import json
+
+    from semcom.cli import main
+
+    assert main(["complexity", "--nf", "32", "--repeats", "2", "--out", str(tmp_path / "c.json")]) == 0
+    res = json.loads((tmp_path / "c.json").read_text())
+    assert [r["variant"] for r in res["rows"]] == ["full", "no_pilot", "rzf", "djscc"]
+    full = res["rows"][0]
+    assert full["decoder"]["parameters"] < 200_000 and full["decoder"]["median_ms"] > 0
+    assert res["rows"][3]["decoder"]["parameters"] > full["decoder"]["parameters"]  # DJSCC's symmetric decoder is heavier

@@ -279,6 +279,22 @@ def ldm(
 
 
 @app.command()
+def complexity(
+    nf: Annotated[int, typer.Option(help="subcarriers N_f")] = 128,
+    device: Annotated[str, typer.Option(help="cpu or cuda")] = "cpu",
+    repeats: Annotated[int, typer.Option(help="timed calls per part (median reported)")] = 30,
+    out: Annotated[Optional[Path], typer.Option(help="JSON to write")] = None,
+) -> None:
+    """Seed 002's Table III: parameters, memory and median inference time of encoder, precoder, decoder per variant."""
+    from semcom import complexity as cx
+
+    if device not in ("cpu", "cuda"):
+        raise SemcomError(f"device {device!r}; expected cpu or cuda")
+    res = cx.run(nf, device, repeats, out)
+    typer.echo(cx.table(res))
+
+
+@app.command()
 def export(
     checkpoint: Annotated[Path, typer.Argument(help="a semcom checkpoint (.ckpt)")],
     out: Annotated[Path, typer.Argument(help="where to write the slim copy")],

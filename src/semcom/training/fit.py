@@ -85,11 +85,15 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
         check_resume_compatible(recipe, ckpt_path)
 
     L.seed_everything(int(t["seed"]), workers=True, verbose=False)
-    ldm = str(recipe["model"].get("name", "")).startswith("ldm_")
-    if ldm:
+    ldm = str(recipe["model"].get("name", "")).startswith("ldm_") or recipe["model"].get("name") == "mumimo_semcom"
+    if recipe["model"].get("name") == "mumimo_semcom":
+        from semcom.training.mumimo import MUMIMOModule
+
+        module: Any = MUMIMOModule(recipe)
+    elif ldm:
         from semcom.training.ldm import LDMTrainModule
 
-        module: Any = LDMTrainModule(recipe)
+        module = LDMTrainModule(recipe)
     else:
         module = JSCCModule(recipe)
     data = ImageDataModule(recipe)
