@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(json.dumps(row))
     res = {"what": "SSCC chain throughput on CPU, by stage", "snr_db": args.snr, "torch_threads": torch.get_num_threads(),
            "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads", "rows": rows,
-           "command": "python benchmarks/sscc_throughput.py " + " ".join(argv if argv is not None else [])}
+           "command": "python benchmarks/sscc_throughput.py " + " ".join(argv if argv is not None else sys.argv[1:])}
     if args.out:
         atomic_write(args.out, lambda p: p.write_text(json.dumps(res, indent=1) + "\n"))
     return res
