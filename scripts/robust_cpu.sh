@@ -8,25 +8,28 @@
 # Short schedule: the first LIMIT_TRAIN CIFAR-10 training images (class-balanced), EPOCHS epochs.
 set -euo pipefail
 EPOCHS=${EPOCHS:-5}
+EPOCHS_CORE=${EPOCHS_CORE:-15}  # the eight models of the ADJSCC comparison (committed: 5 epochs, resumed exactly to 15)
 LIMIT_TRAIN=${LIMIT_TRAIN-10000}
 SEM=${SEMCOM:-.venv/bin/semcom}
 RUNS=${RUNS:-runs/robust}
 OUT=${OUT:-results/robust}
 EVAL_LIMIT=${EVAL_LIMIT:-2000}
-short="train.epochs=$EPOCHS train.progress_bar=false train.out_dir=$RUNS data.limit_val=500"
+short="train.progress_bar=false train.out_dir=$RUNS data.limit_val=500"
 [ -n "$LIMIT_TRAIN" ] && short="$short data.limit_train=$LIMIT_TRAIN"
-train() { $SEM train "$@" $short > /dev/null; echo "trained $(echo "$@" | sed 's/.*name=\([^ ]*\).*/\1/')"; }
+train() { $SEM train "$@" $short $(echo "$@" | grep -q "train.epochs=" || echo "train.epochs=$EPOCHS") > /dev/null; echo "trained $(echo "$@" | sed 's/.*name=\([^ ]*\).*/\1/')"; }
 
 # (1) ADJSCC vs SNR-dedicated DJSCC (Xu et al. 2022), k/n = 1/6, AWGN; the survey's mixture model; FiLM + pilots
-for s in 1 4 7 13 19; do train configs/robust/djscc_awgn_dedicated.yaml sampler.snr_db=$s name=djscc_k512_snr${s}dB; done
-train configs/robust/djscc_awgn_mixture.yaml name=djscc_k512_mixture
-train configs/robust/adjscc_awgn.yaml model.width=64 train.lr=1.0e-3 name=adjscc_k512_w64
-train configs/robust/djscc_awgn_film.yaml name=djscc_k512_film_pilot
+core="train.epochs=$EPOCHS_CORE"
+for s in 1 4 7 13 19; do train configs/robust/djscc_awgn_dedicated.yaml sampler.snr_db=$s name=djscc_k512_snr${s}dB $core; done
+train configs/robust/djscc_awgn_mixture.yaml name=djscc_k512_mixture $core
+train configs/robust/adjscc_awgn.yaml model.width=64 train.lr=1.0e-3 name=adjscc_k512_w64 $core
+train configs/robust/djscc_awgn_film.yaml name=djscc_k512_film_pilot $core
 # (2) classification: task only, joint (lambda 0.5), reconstruction only (head as a probe)
 for lam in 0.0 0.5 1.0; do train configs/robust/classify_joint.yaml objective.lam=$lam name=cls_k64_lam$lam; done
 # (3) robust training at 10 dB: plain, KL posterior consistency, adversarial
 train configs/robust/robust_kl.yaml robust.method=none name=robust_plain_10dB
 train configs/robust/robust_kl.yaml robust.method=kl robust.beta=1.0 name=robust_kl_10dB
+train configs/robust/robust_kl.yaml robust.method=kl robust.beta=0.001 name=robust_kl_beta1e-3_10dB
 train configs/robust/robust_kl.yaml robust.method=adversarial robust.eps=0.1 robust.steps=3 name=robust_adv_10dB
 
 mkdir -p "$OUT/checkpoints"
@@ -41,6 +44,6 @@ $SEM mismatch $C/djscc_k512_film_pilot.ckpt $C/adjscc_k512_w64.ckpt --snr 0:20:2
   --metrics psnr --snr-source true --limit $EVAL_LIMIT --out "$OUT" --name true_snr
 $SEM mismatch $C/cls_k64_lam{0.0,0.5,1.0}.ckpt --snr 0:20:2 --channel awgn --channel rayleigh --metrics psnr \
   --limit $EVAL_LIMIT --out "$OUT" --name classification
-$SEM mismatch $C/robust_{plain,kl,adv}_10dB.ckpt --snr 0:20:2 --channel awgn --channel rayleigh --csi perfect --csi pilot \
+$SEM mismatch $C/robust_{plain,kl,kl_beta1e-3,adv}_10dB.ckpt --snr 0:20:2 --channel awgn --channel rayleigh --csi perfect --csi pilot \
   --metrics psnr,ssim --limit $EVAL_LIMIT --out "$OUT" --name robust_training
 .venv/bin/python -m semcom.reports.robust "$OUT"
