@@ -77,7 +77,7 @@ def evaluate_ldm(codec_ckpt: str, denoiser_ckpt: str | None, snr_db: list[float]
                         psnr.append(psnr_per_image(out["recon"], x))
                         ssim.append(ssim_per_image(out["recon"], x))
                         mss.append(ms_ssim_per_image(out["recon"], x, settings=ms))
-                        rmse.append((out["z_hat"] - codec.encode(x)).pow(2).flatten(1).mean(1).sqrt())
+                        rmse.append((out["z_hat"] - out["z"]).pow(2).flatten(1).mean(1).sqrt())
                         est.append(out["snr_est_db"].float().cpu())
                     rows.append({"model": f"ldm-{label}", "channel": ch, "csi": csi if ch != "awgn" else "-",
                                  "snr_db": float(s), "psnr": float(torch.cat(psnr).double().mean()),

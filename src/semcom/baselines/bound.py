@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from semcom.baselines.codecs import Codec
-from semcom.baselines.sscc import psnr_uint8, summarize
+from semcom.baselines.sscc import mean_image_psnr, psnr_uint8, summarize
 from semcom.errors import SemcomError
 
 
@@ -77,11 +77,12 @@ def quality_table(codec: Codec, images: np.ndarray) -> QualityTable:
 
 
 def ideal_point(codecs: list[Codec], images: np.ndarray, mean_image: np.ndarray, channel_uses: int, snr_db: float,
-                channel: str = "awgn", outage: float | None = None) -> dict:
+                channel: str = "awgn", outage: float | None = None, mean_psnr: np.ndarray | None = None) -> dict:
     """One SNR point of the bound for ``images`` (uint8 [N, H, W, 3])."""
     c = capacity(snr_db, channel, outage)
     budget = int(math.floor(channel_uses * c))
-    mean_psnr = psnr_uint8(images, np.broadcast_to(mean_image, images.shape))
+    if mean_psnr is None:
+        mean_psnr = mean_image_psnr(images, mean_image)
     best = np.full(len(images), np.nan)
     for codec in codecs:
         best = np.fmax(best, quality_table(codec, images).psnr_at(budget))

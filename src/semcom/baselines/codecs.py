@@ -304,9 +304,12 @@ class HEVCCodec(Codec):
 
 
 class _ImagecodecsCodec(Codec):
-    """A codec from imagecodecs whose whole stream is the payload."""
+    """A codec from imagecodecs whose whole stream is the payload: ``module_name`` is the imagecodecs
+    codec (its ``available`` flag is checked), ``encode_kwargs`` the fixed encoder options; the quality is
+    passed as ``level``."""
 
     module_name = ""
+    encode_kwargs: dict[str, Any] = {}
 
     def __init__(self) -> None:
         try:
@@ -316,22 +319,18 @@ class _ImagecodecsCodec(Codec):
         codec = getattr(imagecodecs, self.module_name, None)
         if codec is None or not getattr(codec, "available", False):
             raise SemcomError(f"codec {self.name!r}: this imagecodecs build has no {self.module_name} support")
-        self._ic = imagecodecs
+        prefix = self.module_name.lower()
+        self._enc = getattr(imagecodecs, f"{prefix}_encode")
+        self._dec = getattr(imagecodecs, f"{prefix}_decode")
 
     def _encode(self, img: np.ndarray, quality: int) -> bytes:
-        return bytes(self._enc(img, quality))
+        return bytes(self._enc(img, level=quality, **self.encode_kwargs))
 
     def _decode(self, body: bytes, quality: int, shape: tuple[int, int]) -> np.ndarray:
         out = np.asarray(self._dec(body))
         if out.shape[:2] != shape:
             raise SemcomError(f"{self.name}: decoded size {list(out.shape[:2])} differs from {list(shape)}")
         return out
-
-    def _enc(self, img: np.ndarray, quality: int) -> Any:
-        raise NotImplementedError
-
-    def _dec(self, body: bytes) -> Any:
-        raise NotImplementedError
 
 
 @CODECS.register("jpeg2000", aliases=("j2k",))
@@ -340,12 +339,7 @@ class JPEG2000Codec(_ImagecodecsCodec):
 
     name, coder, module_name = "jpeg2000", "jpeg2000-openjpeg-j2k", "JPEG2K"
     qualities = list(range(1, 61))
-
-    def _enc(self, img: np.ndarray, quality: int) -> Any:
-        return self._ic.jpeg2k_encode(img, level=quality, codecformat="j2k")
-
-    def _dec(self, body: bytes) -> Any:
-        return self._ic.jpeg2k_decode(body)
+    encode_kwargs = {"codecformat": "j2k"}
 
 
 @CODECS.register("webp")
@@ -354,12 +348,7 @@ class WebPCodec(_ImagecodecsCodec):
 
     name, coder, module_name = "webp", "webp-libwebp-lossy", "WEBP"
     qualities = list(range(0, 101))
-
-    def _enc(self, img: np.ndarray, quality: int) -> Any:
-        return self._ic.webp_encode(img, level=quality, lossless=False)
-
-    def _dec(self, body: bytes) -> Any:
-        return self._ic.webp_decode(body)
+    encode_kwargs = {"lossless": False}
 
 
 @CODECS.register("avif")
@@ -369,12 +358,6 @@ class AVIFCodec(_ImagecodecsCodec):
     name, coder, module_name = "avif", "avif-libavif", "AVIF"
     qualities = list(range(0, 100))
 
-    def _enc(self, img: np.ndarray, quality: int) -> Any:
-        return self._ic.avif_encode(img, level=quality)
-
-    def _dec(self, body: bytes) -> Any:
-        return self._ic.avif_decode(body)
-
 
 @CODECS.register("jpegxl", aliases=("jxl",))
 class JPEGXLCodec(_ImagecodecsCodec):
@@ -382,12 +365,7 @@ class JPEGXLCodec(_ImagecodecsCodec):
 
     name, coder, module_name = "jpegxl", "jpegxl-libjxl-codestream", "JPEGXL"
     qualities = list(range(0, 100))
-
-    def _enc(self, img: np.ndarray, quality: int) -> Any:
-        return self._ic.jpegxl_encode(img, level=quality, usecontainer=False)
-
-    def _dec(self, body: bytes) -> Any:
-        return self._ic.jpegxl_decode(body)
+    encode_kwargs = {"usecontainer": False}
 
 
 def create_codec(name: str) -> Codec:

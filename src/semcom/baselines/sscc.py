@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +121,7 @@ def payload_bit_matrix(sc: SourceCoded, k: int) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
-class Link:
+class Link(ABC):
     """A digital link carrying one codeword of ``k`` information bits per image.
 
     ``send(bits [N, k], snr_db, seed) -> received [N, k]`` (hard decisions)."""
@@ -132,8 +133,9 @@ class Link:
     csi: str
     channel_uses: int
 
+    @abstractmethod
     def send(self, bits: torch.Tensor, snr_db: float, seed: int, batch_size: int) -> torch.Tensor:
-        raise NotImplementedError
+        """Send one codeword per row of ``bits``; the hard-decided information bits."""
 
 
 class PointToPointLink(Link):
@@ -243,9 +245,15 @@ def summarize(psnr_ok: np.ndarray, received: np.ndarray, source_failed: np.ndarr
     }
 
 
+def mean_image_psnr(images: np.ndarray, mean_image: np.ndarray) -> np.ndarray:
+    """Per-image PSNR of the mean image against each image (the second accounting of failures)."""
+    return psnr_uint8(images, np.broadcast_to(mean_image, images.shape))
+
+
 def transmit(sc: SourceCoded, link: Link, snr_db: float, seed: int, images: np.ndarray,
-             mean_image: np.ndarray) -> dict[str, Any]:
-    """One SNR point: send every payload, check each codeword, and summarize both accountings."""
+             mean_image: np.ndarray, mean_psnr: np.ndarray | None = None) -> dict[str, Any]:
+    """One SNR point: send every payload, check each codeword, and summarize both accountings
+    (``mean_psnr``: :func:`mean_image_psnr`, computed here when not given)."""
     if sc.max_bits != link.k:
         raise SemcomError(f"source coded for B_max = {sc.max_bits} bits but the link carries {link.k}")
     bits = payload_bit_matrix(sc, link.k)
@@ -254,7 +262,8 @@ def transmit(sc: SourceCoded, link: Link, snr_db: float, seed: int, images: np.n
     dt = time.perf_counter() - t0
     ok_block = (hat == bits).all(dim=1).numpy()
     received = ok_block & ~sc.source_failed
-    mean_psnr = psnr_uint8(images, np.broadcast_to(mean_image, images.shape))
+    if mean_psnr is None:
+        mean_psnr = mean_image_psnr(images, mean_image)
     row = summarize(np.nan_to_num(sc.psnr), received, sc.source_failed, mean_psnr)
     row["link_seconds"] = round(dt, 3)
     return row

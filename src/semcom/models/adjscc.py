@@ -10,7 +10,7 @@ from torch.nn import functional as F
 
 from semcom.errors import SemcomError
 from semcom.models import MODELS
-from semcom.models.conditioning import create_conditioning
+from semcom.models.conditioning import create_conditioning, run_conditioned
 
 
 class GDN(nn.Module):
@@ -99,23 +99,12 @@ class ADJSCC(nn.Module):
         return snr_db
 
     def encode(self, img: Tensor, snr_db: Tensor | float | None = None) -> Tensor:
-        s = self._snr(snr_db, img.shape[0])
-        x = img
-        for i, layer in enumerate(self.enc):
-            x = layer(x)
-            if i < 4:
-                x = self.enc_af[i](x, s)
-        return x.flatten(1)
+        return run_conditioned(self.enc, self.enc_af, img, self._snr(snr_db, img.shape[0])).flatten(1)
 
     def decode(self, z: Tensor, image_size: tuple[int, int] | None = None, snr_db: Tensor | float | None = None) -> Tensor:
-        s = self._snr(snr_db, z.shape[0])
         h, w = (image_size or self.image_size)
         x = z.reshape(z.shape[0], self.c, h // 4, w // 4)
-        for i, layer in enumerate(self.dec):
-            x = layer(x)
-            if i < 4:
-                x = self.dec_af[i](x, s)
-        return torch.sigmoid(x)
+        return torch.sigmoid(run_conditioned(self.dec, self.dec_af, x, self._snr(snr_db, z.shape[0])))
 
     def forward(self, img: Tensor, snr_db: Tensor | float | None = None) -> Tensor:
         return self.decode(self.encode(img, snr_db), tuple(img.shape[-2:]), snr_db)

@@ -19,6 +19,8 @@ value per sample: the dB of the mean linear SNR). Output: features of the input'
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import torch
 from torch import Tensor, nn
 
@@ -39,7 +41,7 @@ def per_sample_snr_db(snr_db: Tensor | float, batch: int, device: torch.device |
     return 10.0 * torch.log10(torch.pow(10.0, s.reshape(batch, -1) / 10.0).mean(1))
 
 
-class SNRConditioning(nn.Module):
+class SNRConditioning(nn.Module, ABC):
     """Base: ``forward(x, snr_db)``; subclasses implement ``_modulate(x, s)`` with s = snr_db / 20, [B, 1]."""
 
     def __init__(self, channels: int) -> None:
@@ -52,8 +54,9 @@ class SNRConditioning(nn.Module):
         s = per_sample_snr_db(snr_db, x.shape[0], x.device).to(x.dtype)[:, None] / SNR_SCALE_DB
         return self._modulate(x, s)
 
+    @abstractmethod
     def _modulate(self, x: Tensor, s: Tensor) -> Tensor:
-        raise NotImplementedError
+        """Features x [B, C, ...] conditioned on s = snr_db / 20, [B, 1]."""
 
     @staticmethod
     def _bcast(v: Tensor, x: Tensor) -> Tensor:
@@ -107,6 +110,15 @@ class HyperScale(SNRConditioning):
     def _modulate(self, x: Tensor, s: Tensor) -> Tensor:
         a, b = self.mlp(s).chunk(2, dim=1)
         return x * self._bcast(nn.functional.softplus(a + self._offset), x) + self._bcast(b, x)
+
+
+def run_conditioned(layers: nn.Module, conds: nn.ModuleList, x: Tensor, snr_db: Tensor | float) -> Tensor:
+    """Apply ``layers`` in order, each of the first ``len(conds)`` followed by its conditioning module."""
+    for i, layer in enumerate(layers):
+        x = layer(x)
+        if i < len(conds):
+            x = conds[i](x, snr_db)
+    return x
 
 
 CONDITIONERS: dict[str, type[SNRConditioning]] = {"none": NoConditioning, "af": AttentionFeature, "film": FiLM,

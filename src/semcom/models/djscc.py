@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from semcom.errors import SemcomError
 from semcom.models import MODELS
-from semcom.models.conditioning import SNR_SCALE_DB, create_conditioning, per_sample_snr_db
+from semcom.models.conditioning import SNR_SCALE_DB, create_conditioning, per_sample_snr_db, run_conditioned
 
 
 def _conv(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -135,12 +135,7 @@ class DeepJSCC(nn.Module):
     def encode(self, img: Tensor, snr_db: Tensor | float | None = None) -> Tensor:
         """Images [B, C, H, W] in [0, 1] (and the SNR in dB, [B], when conditioned) -> real features [B, 2K]."""
         self._check_images(img)
-        s = self._snr(snr_db, self.conditioning != "none")
-        x = img
-        for i, layer in enumerate(self.encoder):
-            x = layer(x)
-            if i < 4:
-                x = self.enc_cond[i](x, s)
+        x = run_conditioned(self.encoder, self.enc_cond, img, self._snr(snr_db, self.conditioning != "none"))
         return self.to_symbols(x.flatten(1))
 
     def decode(self, z: Tensor, image_size: tuple[int, int] | None = None,
@@ -159,12 +154,7 @@ class DeepJSCC(nn.Module):
                 z = torch.cat([z, snr[:, :, None, None].expand(-1, 1, h, w)], 1)
         else:
             z = self.from_symbols(z).reshape(z.shape[0], c, h, w)
-        x = z
-        for i, layer in enumerate(self.decoder):
-            x = layer(x)
-            if i < 4:
-                x = self.dec_cond[i](x, s)
-        return x
+        return run_conditioned(self.decoder, self.dec_cond, z, s)
 
     def forward(self, img: Tensor, snr_db: Tensor | float | None = None) -> Tensor:
         """Noiseless autoencoding, for checks: decode(encode(img))."""

@@ -41,6 +41,14 @@ class SepConv(nn.Sequential):
         super().__init__(nn.Conv2d(cin, cin, k, padding=k // 2, groups=cin), nn.Conv2d(cin, cout, 1))
 
 
+def classification_net(cin: int, num_classes: int) -> nn.Sequential:
+    """Table I classification net on an 8x8 map: SepConv + ReLU + max-pool (16, 32, 64), Dense 128, Dense classes."""
+    return nn.Sequential(
+        SepConv(cin, 16), nn.ReLU(), nn.MaxPool2d(2), SepConv(16, 32), nn.ReLU(), nn.MaxPool2d(2),
+        SepConv(32, 64), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 128), nn.ReLU(),
+        nn.Linear(128, num_classes))
+
+
 class AsymmetricEncoder(nn.Module):
     """Table I encoder: ResBlocks (64, /1), (64, /2), (128, /2), (128, /1); noise adaptation (Dense + sigmoid,
     128); scenario adaptation from |H| (Conv1D (16, 5, 2) + ReLU, Conv1D (32, 5, 2) + ReLU, average pool,
@@ -109,10 +117,7 @@ class LightweightDecoder(nn.Module):
             nn.Conv2d(self.c, 128, 1), nn.ReLU(), nn.Upsample(scale_factor=2), SepConv(128, 64), nn.BatchNorm2d(64),
             nn.ReLU(), nn.Upsample(scale_factor=2), SepConv(64, 32), nn.BatchNorm2d(32), nn.ReLU(), SepConv(32, 16),
             nn.Conv2d(16, 3, 3, padding=1), nn.Sigmoid())
-        self.classify = nn.Sequential(
-            SepConv(self.c, 16), nn.ReLU(), nn.MaxPool2d(2), SepConv(16, 32), nn.ReLU(), nn.MaxPool2d(2),
-            SepConv(32, 64), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 128), nn.ReLU(),
-            nn.Linear(128, num_classes))
+        self.classify = classification_net(self.c, num_classes)
 
     def features(self, y: Tensor, y_p: Tensor) -> Tensor:
         """Received grid [B, 2, T, F] (+ pilot reference [2, T, F] or [B, 2, T, F]: each user's own pilots)
@@ -145,9 +150,7 @@ class SymmetricDJSCCDecoder(nn.Module):
         self.body = nn.Sequential(up(32, 32, 1, nn.PReLU(32)), up(32, 32, 1, nn.PReLU(32)), up(32, 32, 1, nn.PReLU(32)),
                                   up(32, 16, 2, nn.PReLU(16)), up(16, 3, 2, nn.Sigmoid()))
         self.c = 2 * symbols_per_user // 64
-        self.classify = nn.Sequential(
-            SepConv(self.c, 16), nn.ReLU(), nn.MaxPool2d(2), SepConv(16, 32), nn.ReLU(), nn.MaxPool2d(2),
-            SepConv(32, 64), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, num_classes))
+        self.classify = classification_net(self.c, num_classes)
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """z: received data values [B', 2 N_sf N_st] -> (image, logits)."""

@@ -31,6 +31,12 @@ def total_power_normalize(x: Tensor, power: float = 1.0) -> Tensor:
     return x * torch.sqrt(power / p.clamp_min(1e-30))
 
 
+def _per_sample(v: Tensor | float, h: Tensor) -> Tensor:
+    """A scalar or per-sample [B] value shaped to broadcast over h's resource elements [B, F, T]."""
+    t = torch.as_tensor(v, dtype=h.real.dtype, device=h.device)
+    return t.reshape(-1, *([1] * (h.ndim - 3))) if t.ndim else t
+
+
 def rzf_matrix(h: Tensor, reg: Tensor) -> Tensor:
     """V = H^H (H H^H + reg I)^-1 per resource element via Sionna; h [..., K, M], reg broadcastable to [...]."""
     from sionna.phy.mimo import rzf_precoding_matrix
@@ -49,9 +55,7 @@ class LinearRZF(nn.Module):
         self.alpha, self.power = float(alpha), float(power)
 
     def forward(self, s: Tensor, h: Tensor, noise_var: Tensor | float) -> Tensor:
-        n0 = torch.as_tensor(noise_var, dtype=h.real.dtype, device=h.device)
-        reg = (self.alpha * n0).reshape(-1, *([1] * (h.ndim - 3))) if n0.ndim else self.alpha * n0
-        v = rzf_matrix(h, reg)  # [B, F, T, M, K]
+        v = rzf_matrix(h, self.alpha * _per_sample(noise_var, h))  # [B, F, T, M, K]
         return total_power_normalize((v @ s[..., None])[..., 0], self.power)
 
 
@@ -85,8 +89,7 @@ class HybridRZF(nn.Module):
         return F.softplus(self.alpha_raw)
 
     def forward(self, s: Tensor, h: Tensor, noise_var: Tensor | float) -> Tensor:
-        n0 = torch.as_tensor(noise_var, dtype=h.real.dtype, device=h.device)
-        reg = self.alpha.to(h.real.dtype) * (n0.reshape(-1, *([1] * (h.ndim - 3))) if n0.ndim else n0)
+        reg = self.alpha.to(h.real.dtype) * _per_sample(noise_var, h)
         x = (rzf_matrix(h, reg) @ s[..., None])[..., 0]  # [B, F, T, M]
         x = total_power_normalize(x, self.power)
         if self.residual is not None:

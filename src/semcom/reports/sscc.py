@@ -43,24 +43,23 @@ def plot_fig8(res: dict[str, Any], out: Path) -> Path:
     plt = _plt()
     c = _curves(res)
     fig, axes = plt.subplots(2, 4, figsize=(20, 8.4))
+    def line(ax: Any, scen: str, mod: str, rate: str, codec: str, color: str, label: str) -> None:
+        key = (f"sscc-{codec}-{mod}-{rate}", scen, "ls")
+        if key in c:
+            pts = sorted(c[key].items())
+            ax.plot([p[0] for p in pts], [p[1]["psnr"] for p in pts], ls="-" if codec == "bpg" else "--", color=color,
+                    marker="o", ms=3, label=label)
+
     for ax, scen in zip(axes[0], SCEN):
         for (mod, rate), color in zip(MCS, ("C0", "C1", "C2", "C3")):
-            for codec, ls in (("bpg", "-"), ("jpeg", "--")):
-                key = (f"sscc-{codec}-{mod}-{rate}", scen, "ls")
-                if key in c:
-                    pts = sorted(c[key].items())
-                    ax.plot([p[0] for p in pts], [p[1]["psnr"] for p in pts], ls=ls, color=color, marker="o", ms=3,
-                            label=f"{'BPG' if codec == 'bpg' else 'JPEG'} {mod.upper()} {rate}")
+            for codec in ("bpg", "jpeg"):
+                line(ax, scen, mod, rate, codec, color, f"{'BPG' if codec == 'bpg' else 'JPEG'} {mod.upper()} {rate}")
         ax.set_title(f"{scen.upper()}, N_f = 32, all schemes")
     axes[0][3].axis("off")
     for ax, (mod, rate) in zip(axes[1], MCS):
         for scen, color in zip(SCEN, ("C0", "C1", "C2")):
-            for codec, ls in (("bpg", "-"), ("jpeg", "--")):
-                key = (f"sscc-{codec}-{mod}-{rate}", scen, "ls")
-                if key in c:
-                    pts = sorted(c[key].items())
-                    ax.plot([p[0] for p in pts], [p[1]["psnr"] for p in pts], ls=ls, color=color, marker="o", ms=3,
-                            label=f"{scen.upper()} {'BPG' if codec == 'bpg' else 'JPEG'}")
+            for codec in ("bpg", "jpeg"):
+                line(ax, scen, mod, rate, codec, color, f"{scen.upper()} {'BPG' if codec == 'bpg' else 'JPEG'}")
         ax.set_title(f"{mod.upper()} {rate}, N_f = 32")
     for ax in axes.flat:
         if ax.has_data():

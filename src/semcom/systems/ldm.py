@@ -191,7 +191,8 @@ def reverse(den: DiffusionDenoiser, x: Tensor, t_star: Tensor, steps: int = 1, s
 class LDMReceiverSystem(nn.Module):
     """Latent codec + channel + training-free diffusion receiver (seed 003).
 
-    ``forward(img, snr_db, generator=None, mode="diffusion")`` -> dict with ``recon`` [B, 3, H, W],
+    ``forward(img, snr_db, generator=None, mode="diffusion")`` -> dict with ``recon`` [B, 3, H, W], the sent
+    and estimated latents ``z`` / ``z_hat``,
     ``snr_est_db`` [B] (the receiver's estimate), ``t_star`` [B], ``scale`` [B]. ``mode``: ``"diffusion"``
     (Theorems 1 and 2 + ``sampler``/``steps``), ``"none"`` (decode the received latent) or ``"lmmse"``
     (z_hat = gamma / (1 + gamma) y, the linear MMSE estimate for unit-power latents).
@@ -238,5 +239,5 @@ class LDMReceiverSystem(nn.Module):
         else:
             raise SemcomError(f"mode={mode!r}; expected 'diffusion', 'none' or 'lmmse'")
         out["recon"] = self.codec.decode(z_hat)
-        out["z_hat"] = z_hat
+        out["z_hat"], out["z"] = z_hat, z
         return out

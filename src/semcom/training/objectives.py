@@ -80,10 +80,10 @@ def fisher_trace_reconstruction(recon: Tensor, z: Tensor, s: float, probes: int 
 
 def noise_std_per_real_dim(snr_db: Tensor | float, batch: int, device: torch.device) -> Tensor:
     """sqrt(N0 / 2) per sample [B] for unit-energy symbols: N0 = 10^(-SNR/10)."""
+    from semcom.channels.core import snr_db_to_noise_var
     from semcom.models.conditioning import per_sample_snr_db
 
-    s = per_sample_snr_db(snr_db, batch, device)
-    return torch.sqrt(torch.pow(10.0, -s / 10.0) / 2.0)
+    return torch.sqrt(snr_db_to_noise_var(per_sample_snr_db(snr_db, batch, device)) / 2.0)
 
 
 def kl_penalty(out: dict[str, Any], snr_db: Tensor | float, objective: dict[str, Any], robust: dict[str, Any],
