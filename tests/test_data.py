@@ -153,3 +153,19 @@ def test_kodak(kodak_root: Path) -> None:
     assert shapes == {(3, 512, 768), (3, 768, 512)}
     crops = ImageFolder(kodak_root, crop=256, random_crop=True)
     assert crops[0][0].shape == (3, 256, 256)
+
+
+def test_class_selection_by_name_index_and_group() -> None:
+    from semcom.data import build_dataset, class_indices
+    from semcom.errors import SemcomError
+
+    assert class_indices("animals") == [2, 3, 4, 5, 6, 7] and class_indices("vehicles") == [0, 1, 8, 9]
+    assert class_indices(["cat", 0]) == [0, 3] and class_indices("truck,1") == [1, 9] and class_indices(None) is None
+    full = build_dataset("embedded", "train")
+    ds = build_dataset("embedded", "train", classes="vehicles")
+    assert set(ds.labels.tolist()) <= {0, 1, 8, 9} and len(ds) == sum(int(v in (0, 1, 8, 9)) for v in full.labels.tolist())
+    assert len(build_dataset("embedded", "train", classes="vehicles", limit=3)) == 3  # classes first, then the limit
+    with pytest.raises(SemcomError, match="class 'tiger' does not exist"):
+        class_indices("tiger")
+    with pytest.raises(SemcomError, match="needs a labelled dataset"):
+        build_dataset("kodak", classes="animals")

@@ -80,3 +80,84 @@ def test_denoiser_training_loss_backpropagates() -> None:
     loss = den.loss(torch.randn(4, 4, 8, 8), generator=torch.Generator().manual_seed(0))
     loss.backward()
     assert torch.isfinite(loss) and any(p.grad is not None for p in den.parameters())
+
+
+def test_latent_shape_and_snr_range_errors(codec) -> None:
+    from semcom.systems import ldm_math as L
+
+    den = DiffusionDenoiser.small(width=16)
+    with pytest.raises(SemcomError, match=r"trained on latents \[B, 4, 8, 8\], got \[2, 4, 16, 16\]"):
+        den.eps(torch.randn(2, 4, 16, 16), torch.tensor([10, 10]))
+    with pytest.raises(SemcomError, match="trained on latents"):
+        den.eps(torch.randn(2, 3, 8, 8), torch.tensor([10, 10]))
+    lo, hi = L.schedule_snr_range(den.abar)
+    assert 10 * torch.log10(torch.tensor(lo)) == pytest.approx(-43.9, abs=0.2)
+    assert 10 * torch.log10(torch.tensor(hi)) == pytest.approx(40.0, abs=0.01)
+    with pytest.raises(SemcomError, match=r"SNR 50.0 dB is outside the diffusion schedule's range \[-43.9, 40.0\] dB"):
+        L.timestep_discrete(torch.tensor([1e5]), den.abar)
+    told = LDMReceiverSystem(codec, den, AWGNChannel(), snr_estimate="true")
+    with torch.no_grad(), pytest.raises(SemcomError, match="outside the diffusion schedule"):
+        told(torch.rand(2, 3, 32, 32), 45.0, generator=torch.Generator().manual_seed(0))
+    # the receiver's own (noisy) estimate is clipped into the range instead
+    with torch.no_grad():
+        out = LDMReceiverSystem(codec, den, AWGNChannel())(torch.rand(2, 3, 32, 32), 45.0,
+                                                          generator=torch.Generator().manual_seed(0))
+    assert (out["t_star"] == 0).all()
+    with pytest.raises(SemcomError, match="perturbation factors must be > 0"):
+        LDMReceiverSystem(codec, den, AWGNChannel(), t_factor=0.0)
+
+
+@pytest.mark.parametrize("snr_db", [0.0, 5.0, 10.0, 15.0, 20.0])
+def test_snr_estimator_within_half_a_db(codec, snr_db) -> None:
+    """The power-based estimate against the SNR the received latent really has (its power over N0)."""
+    den = DiffusionDenoiser.small(width=16)
+    sys_ = LDMReceiverSystem(codec, den, AWGNChannel(), steps=1)
+    with torch.no_grad():
+        out = sys_(torch.rand(256, 3, 32, 32), snr_db, generator=torch.Generator().manual_seed(3), mode="none")
+    assert abs(float(out["snr_est_db"].mean() - out["snr_img_db"].mean())) < 0.5
+    assert abs(float(out["snr_est_db"].median()) - float(out["snr_img_db"].median())) < 0.5
+
+
+def test_perturbation_factors_move_t_star_and_scale(codec) -> None:
+    den = DiffusionDenoiser.small(width=16)
+    img = torch.rand(8, 3, 32, 32)
+    outs = {}
+    for tf, sf in ((1.0, 1.0), (1.5, 1.0), (1.0, 0.5)):
+        with torch.no_grad():
+            outs[(tf, sf)] = LDMReceiverSystem(codec, den, AWGNChannel(), t_factor=tf, s_factor=sf)(
+                img, 5.0, generator=torch.Generator().manual_seed(0))
+    base = outs[(1.0, 1.0)]
+    assert torch.equal(outs[(1.5, 1.0)]["t_star"], (base["t_star"].double() * 1.5).round().long())
+    assert torch.allclose(outs[(1.0, 0.5)]["scale"], base["scale"] * 0.5)
+
+
+def test_single_step_estimate_equals_ddim_with_one_step() -> None:
+    from semcom.systems import ldm_math as L
+
+    torch.manual_seed(0)
+    den = DiffusionDenoiser.small(width=16).eval()
+    x = torch.randn(4, 4, 8, 8)
+    t = torch.tensor([3, 50, 400, 900])
+    with torch.no_grad():
+        single = reverse(den, x, t, sampler="single")
+        ddim1 = reverse(den, x, t, steps=1, sampler="ddim")
+        by_hand = L.one_step_estimate(x, den.eps(x, t), den.abar[t])
+    assert torch.allclose(single, ddim1) and torch.allclose(single, by_hand, atol=1e-5)
+
+
+def test_snr_dependent_number_of_steps(codec) -> None:
+    from semcom.ldm_eval import parse_receiver
+    from semcom.systems.ldm import AUTO_STRIDE
+
+    den = DiffusionDenoiser.small(width=16)
+    sys_ = LDMReceiverSystem(codec, den, AWGNChannel(), steps="auto")
+    img = torch.rand(6, 3, 32, 32)
+    snr = torch.tensor([-5.0, -5.0, 5.0, 5.0, 25.0, 25.0])
+    with torch.no_grad():
+        out = sys_(img, snr[:, None], generator=torch.Generator().manual_seed(0))
+    n = out["steps"]
+    assert torch.equal(n, torch.clamp(torch.ceil(out["t_star"].double() / AUTO_STRIDE), min=1).long())
+    assert n[0] > n[2] >= n[4] and int(n[4]) == 1 and out["recon"].shape == img.shape
+    assert parse_receiver("ddim:auto") == ("diffusion", "ddim", -1)
+    with pytest.raises(SemcomError, match="steps=0"):
+        LDMReceiverSystem(codec, den, AWGNChannel(), steps=0)

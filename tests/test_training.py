@@ -134,3 +134,7 @@ def test_nan_loss_stops_the_run_with_one_line_and_keeps_the_last_good_checkpoint
         fit(rec, quiet=True)
     ckpts = sorted(p.name for p in (Path(tmp_path) / "nan" / "checkpoints").iterdir())
     assert ckpts == ["epoch000.ckpt", "last.ckpt"]
+    import json
+
+    stop = json.loads((Path(tmp_path) / "nan" / "stopped.json").read_text())
+    assert stop["epoch"] == 1 and stop["loss"] == "nan" and "last good checkpoint" in stop["message"]

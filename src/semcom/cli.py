@@ -260,6 +260,12 @@ def ldm(
     split: Annotated[str, typer.Option()] = "test",
     root: Annotated[Optional[Path], typer.Option()] = None,
     limit: Annotated[Optional[int], typer.Option(help="N images at evenly spaced indices")] = None,
+    classes: Annotated[Optional[str], typer.Option(help="CIFAR-10 classes: names, indices, animals or vehicles")] = None,
+    tile: Annotated[Optional[int], typer.Option(help="folders/Kodak: every TILE x TILE crop (sent as 32x32 blocks)")] = None,
+    djscc: Annotated[list[Path], typer.Option(help="DJSCC checkpoint evaluated on the same images; repeat")] = [],
+    perturb: Annotated[list[str], typer.Option(help="t:FACTOR or s:FACTOR, the t*/s ablation; repeat")] = [],
+    snr_estimate: Annotated[str, typer.Option(help="power (the receiver estimates it) or true")] = "power",
+    batch_size: Annotated[int, typer.Option()] = 250,
     seed: Annotated[int, typer.Option()] = 0,
     device: Annotated[str, typer.Option()] = "cpu",
     out: Annotated[Path, typer.Option(help="output folder")] = Path("results/ldm"),
@@ -271,10 +277,47 @@ def ldm(
     from semcom.ldm_eval import evaluate_ldm
 
     res = evaluate_ldm(str(codec), str(denoiser) if denoiser else None, parse_snr(snr), channel, receiver, csi=csi,
-                       dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device)
+                       dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device, classes=classes,
+                       tile=tile, djscc=[str(p) for p in djscc], perturb=perturb, snr_estimate=snr_estimate,
+                       batch_size=batch_size)
     res["command"] = "semcom ldm " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["ldm"] else None
     typer.echo(table(res))
     paths = write_results(res, out, name, plot=not no_plot)
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+@app.command()
+def mumimo(
+    checkpoints: Annotated[list[Path], typer.Argument(help="mumimo_semcom checkpoints (.ckpt)")],
+    scenario: Annotated[list[str], typer.Option(help="test scenario umi, uma or rma; repeat (cross-scenario mismatch)")] = ["umi"],
+    snr: Annotated[str, typer.Option(help="SNR grid in dB")] = "-9:13:2",
+    bank_dir: Annotated[Path, typer.Option(help="folder of channel banks {scenario}_nf{N_f}{suffix}")] = Path("banks"),
+    bank_suffix: Annotated[str, typer.Option(help="bank name suffix (test banks: generated with another seed)")] = "_test",
+    limit: Annotated[Optional[int], typer.Option(help="N test images at evenly spaced indices (N/4 samples)")] = 1000,
+    seed: Annotated[int, typer.Option()] = 0,
+    batch_size: Annotated[int, typer.Option(help="images per batch (a multiple of the users)")] = 256,
+    device: Annotated[str, typer.Option()] = "cpu",
+    grid: Annotated[bool, typer.Option("--grid", help="also write Fig. 12's reconstruction grid per scenario")] = False,
+    grid_snr: Annotated[str, typer.Option(help="SNRs of the grid")] = "-5,0,5",
+    dataset: Annotated[str, typer.Option(help="cifar10 or embedded")] = "cifar10",
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("results/mumimo"),
+    name: Annotated[str, typer.Option(help="file stem")] = "eval",
+) -> None:
+    """Seed 002's MU-MIMO OFDM systems over SNR and scenario: PSNR, SSIM, MS-SSIM, accuracy, per user and mean."""
+    from semcom.evaluate import parse_snr, table, write_results
+    from semcom.mumimo_eval import evaluate_mumimo, reconstruction_grid
+
+    res = evaluate_mumimo(list(checkpoints), scenario, parse_snr(snr), bank_dir=bank_dir, bank_suffix=bank_suffix,
+                          limit=limit, seed=seed, batch_size=batch_size, device=device, dataset=dataset)
+    res["command"] = "semcom mumimo " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["mumimo"] else None
+    typer.echo(table(res))
+    typer.echo(table(res, metric="accuracy"))
+    paths = write_results(res, out, name)
+    if grid:
+        for sc in scenario:
+            paths[f"grid_{sc}"] = reconstruction_grid(list(checkpoints), sc, [float(v) for v in grid_snr.split(",")],
+                                                      out / f"{name}_grid_{sc}.png", bank_dir=bank_dir,
+                                                      bank_suffix=bank_suffix, seed=seed, dataset=dataset)
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
 
 

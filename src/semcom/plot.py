@@ -14,7 +14,7 @@ import torch  # noqa: E402
 from semcom.data import atomic_write  # noqa: E402
 from semcom.errors import SemcomError  # noqa: E402
 
-LABELS = {"psnr": "PSNR (dB, mean of per-image)", "ssim": "SSIM", "ms_ssim": "MS-SSIM"}
+LABELS = {"psnr": "PSNR (dB, mean of per-image)", "ssim": "SSIM", "ms_ssim": "MS-SSIM", "accuracy": "classification accuracy"}
 
 
 def _save(fig: Any, path: Path) -> Path:

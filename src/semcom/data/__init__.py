@@ -12,7 +12,7 @@ from typing import Any
 from torch.utils.data import Dataset
 
 from semcom.data.base import ImageArrayDataset, atomic_write, cache_dir, download
-from semcom.data.cifar10 import CIFAR10, download_cifar10
+from semcom.data.cifar10 import CIFAR10, class_indices, download_cifar10
 from semcom.data.embedded import EmbeddedCIFAR10
 from semcom.data.folder import ImageFolder
 from semcom.errors import SemcomError
@@ -26,23 +26,30 @@ def default_kodak_root() -> Path:
 
 def build_dataset(name: str, split: str = "test", root: str | Path | None = None, limit: int | None = None,
                   download: bool = False, crop: int | None = None, train: bool = False,
-                  size_multiple: int = 4) -> Dataset[Any]:
-    """A dataset by name: ``cifar10``, ``embedded`` (the packaged subset), ``folder`` or ``kodak``."""
+                  size_multiple: int = 4, classes: Any = None, tile: int | None = None) -> Dataset[Any]:
+    """A dataset by name: ``cifar10``, ``embedded`` (the packaged subset), ``folder`` or ``kodak``.
+
+    ``classes`` (CIFAR-10 and the embedded subset): keep only these classes (names, indices or the groups
+    ``animals`` / ``vehicles``), applied before ``limit``. ``tile`` (folders, Kodak): every non-overlapping
+    ``tile`` x ``tile`` crop of every image instead of one crop per image.
+    """
+    if classes is not None and name not in ("cifar10", "embedded"):
+        raise SemcomError(f"data.classes={classes!r} needs a labelled dataset (cifar10 or embedded), not {name!r}")
     if name == "cifar10":
-        return CIFAR10(root, split=split, download=download).subset(limit)
+        return CIFAR10(root, split=split, download=download).select_classes(class_indices(classes)).subset(limit)
     if name == "embedded":
-        return EmbeddedCIFAR10(split).subset(limit)
+        return EmbeddedCIFAR10(split).select_classes(class_indices(classes)).subset(limit)
     if name in ("folder", "kodak"):
         if root is None:
             if name == "folder":
                 raise SemcomError("dataset 'folder' needs a root (the folder of images)")
             root = default_kodak_root()
         ds = ImageFolder(root, crop=crop, random_crop=train, size_multiple=size_multiple)
-        return ds
+        return ds.tiles(tile).subset(limit) if tile is not None else ds
     raise SemcomError(f"unknown dataset {name!r}; expected one of: {', '.join(DATASETS)}")
 
 
 __all__ = [
     "CIFAR10", "DATASETS", "EmbeddedCIFAR10", "ImageArrayDataset", "ImageFolder", "atomic_write",
-    "build_dataset", "cache_dir", "download", "download_cifar10",
+    "build_dataset", "cache_dir", "class_indices", "download", "download_cifar10",
 ]

@@ -134,6 +134,17 @@ class ImageArrayDataset(Dataset[tuple[Tensor, Tensor]]):
         out.images, out.labels, out.name = self.images[idx], self.labels[idx], self.name
         return out
 
+    def select_classes(self, classes: list[int] | None) -> ImageArrayDataset:
+        """Only the images whose label is in ``classes`` (all where None), in their original order."""
+        if classes is None:
+            return self
+        keep = torch.isin(self.labels, torch.as_tensor(list(classes), dtype=torch.int64))
+        if not bool(keep.any()):
+            raise SemcomError(f"{self.name}: no image has a label in {list(classes)}")
+        out = ImageArrayDataset.__new__(ImageArrayDataset)
+        out.images, out.labels, out.name = self.images[keep], self.labels[keep], self.name
+        return out
+
     def subset(self, limit: int | None) -> ImageArrayDataset:
         """The first ``limit`` images (all where None)."""
         if limit is None or limit >= len(self):

@@ -18,6 +18,33 @@ URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 MD5 = "c58f30108f718f92721af3b95e74349a"
 ARCHIVE = "cifar-10-python.tar.gz"
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+#: Named groups of classes (the out-of-distribution split of seed 003: train on animals, test on vehicles).
+CLASS_GROUPS = {"animals": ("bird", "cat", "deer", "dog", "frog", "horse"),
+                "vehicles": ("airplane", "automobile", "ship", "truck")}
+
+
+def class_indices(spec: str | int | list[str | int] | tuple[str | int, ...] | None) -> list[int] | None:
+    """CIFAR-10 label indices from names, indices or group names (``animals``, ``vehicles``); None = all.
+
+    ``"animals"`` -> [2, 3, 4, 5, 6, 7]; ``["cat", 0]`` -> [0, 3]; a comma-separated string works too.
+    """
+    if spec is None:
+        return None
+    items: list[str | int] = (spec.split(",") if isinstance(spec, str) else [spec] if isinstance(spec, int)
+                              else list(spec))
+    out: set[int] = set()
+    for it in items:
+        name = it.strip().lower() if isinstance(it, str) else it
+        if isinstance(name, str) and name in CLASS_GROUPS:
+            out.update(CLASSES.index(c) for c in CLASS_GROUPS[name])
+        elif isinstance(name, str) and name in CLASSES:
+            out.add(CLASSES.index(name))
+        elif isinstance(name, str) and name.isdigit() and int(name) < 10 or isinstance(name, int) and 0 <= name < 10:
+            out.add(int(name))
+        else:
+            raise SemcomError(f"CIFAR-10 class {it!r} does not exist; expected a class name ({', '.join(CLASSES)}), "
+                              f"an index 0-9 or a group ({', '.join(CLASS_GROUPS)})")
+    return sorted(out)
 _BATCHES = {"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]}
 
 

@@ -108,6 +108,7 @@ class DiffusionDenoiser(nn.Module):
         self.register_buffer("betas", betas.float())
         self.register_buffer("abar", L.alphas_cumprod(betas).float())
         self.num_steps = num_steps
+        self.strict_size = False
 
     @classmethod
     def small(cls, latent_channels: int = 4, latent_size: int = 8, width: int = 64) -> "DiffusionDenoiser":
@@ -116,7 +117,9 @@ class DiffusionDenoiser(nn.Module):
         unet = UNet2DModel(sample_size=latent_size, in_channels=latent_channels, out_channels=latent_channels,
                            block_out_channels=(width, 2 * width), down_block_types=("DownBlock2D", "AttnDownBlock2D"),
                            up_block_types=("AttnUpBlock2D", "UpBlock2D"), norm_num_groups=16, layers_per_block=2)
-        return cls(unet)
+        den = cls(unet)
+        den.strict_size = True
+        return den
 
     @classmethod
     def from_pretrained(cls, path: str | Path) -> "DiffusionDenoiser":
@@ -127,7 +130,21 @@ class DiffusionDenoiser(nn.Module):
             raise SemcomError(f"no UNet at {p}: give a folder in diffusers format; nothing can be downloaded here")
         return cls(UNet2DModel.from_pretrained(str(p)))
 
+    def check_latent(self, x: Tensor) -> None:
+        """A clear error for latents of a shape the UNet was not trained for (channels; side for ``small()``
+        models, whose ``strict_size`` is set: a public UNet may run at other sizes)."""
+        cfg = getattr(self.unet, "config", None)
+        if cfg is None:  # a bare callable (tests' oracle): nothing to check against
+            return
+        size = cfg.sample_size if isinstance(cfg.sample_size, int) else tuple(cfg.sample_size)[0]
+        if x.ndim != 4 or x.shape[1] != cfg.in_channels or (
+                getattr(self, "strict_size", False) and tuple(x.shape[-2:]) != (size, size)):
+            raise SemcomError(f"the denoiser was trained on latents [B, {cfg.in_channels}, {size}, {size}], got "
+                              f"{list(x.shape)}; use the codec it was trained with, or cut the image into blocks of the "
+                              "training size (semcom ldm does this for larger images)")
+
     def eps(self, x: Tensor, t: Tensor) -> Tensor:
+        self.check_latent(x)
         return self.unet(x, t).sample
 
     def loss(self, z0: Tensor, generator: torch.Generator | None = None) -> Tensor:
@@ -188,24 +205,39 @@ def reverse(den: DiffusionDenoiser, x: Tensor, t_star: Tensor, steps: int = 1, s
     raise SemcomError(f"sampler={sampler!r}; expected 'single', 'ddim' or 'ddpm'")
 
 
+#: ``steps="auto"``: one DDIM step per this many timesteps of t* (1 step at high SNR, ~7 at -5 dB).
+AUTO_STRIDE = 100
+
+
 class LDMReceiverSystem(nn.Module):
     """Latent codec + channel + training-free diffusion receiver (seed 003).
 
     ``forward(img, snr_db, generator=None, mode="diffusion")`` -> dict with ``recon`` [B, 3, H, W], the sent
     and estimated latents ``z`` / ``z_hat``,
-    ``snr_est_db`` [B] (the receiver's estimate), ``t_star`` [B], ``scale`` [B]. ``mode``: ``"diffusion"``
+    ``snr_est_db`` [B] (the receiver's estimate), ``snr_img_db`` [B] (the true SNR of this image's latent:
+    its power over the effective noise; 1 / N0 on average over the codec's training images), ``t_star`` [B],
+    ``scale`` [B]. ``mode``: ``"diffusion"``
     (Theorems 1 and 2 + ``sampler``/``steps``), ``"none"`` (decode the received latent) or ``"lmmse"``
     (z_hat = gamma / (1 + gamma) y, the linear MMSE estimate for unit-power latents).
-    ``snr_estimate``: ``"power"`` (received power and the known noise floor N0) or ``"true"``.
+    ``snr_estimate``: ``"power"`` (received power and the known noise floor N0; the estimate is clipped into
+    the schedule's SNR range) or ``"true"`` (an SNR outside that range raises). ``t_factor`` / ``s_factor``
+    multiply the derived t* and s (the paper's perturbation ablation; 1 = the derived values). ``steps``: a
+    number of reverse steps, or ``"auto"``: ceil(t* / AUTO_STRIDE) DDIM steps per sample (more at low SNR).
     """
 
     def __init__(self, codec: LatentCodec, denoiser: DiffusionDenoiser | None, channel: nn.Module,
-                 sampler: str = "ddim", steps: int = 1, snr_estimate: str = "power") -> None:
+                 sampler: str = "ddim", steps: int | str = 1, snr_estimate: str = "power", t_factor: float = 1.0,
+                 s_factor: float = 1.0) -> None:
         super().__init__()
         if snr_estimate not in ("power", "true"):
             raise SemcomError(f"snr_estimate={snr_estimate!r}; expected 'power' or 'true'")
+        if steps != "auto" and (not isinstance(steps, int) or steps < 1):
+            raise SemcomError(f"steps={steps!r}; expected a number of reverse steps >= 1 or 'auto'")
+        if t_factor <= 0 or s_factor <= 0:
+            raise SemcomError(f"t_factor={t_factor}, s_factor={s_factor}: the perturbation factors must be > 0")
         self.codec, self.denoiser, self.channel = codec, denoiser, channel
         self.sampler, self.steps, self.snr_estimate = sampler, steps, snr_estimate
+        self.t_factor, self.s_factor = t_factor, s_factor
 
     def forward(self, img: Tensor, snr_db: float | Tensor, generator: torch.Generator | None = None,
                 mode: str = "diffusion") -> dict[str, Any]:
@@ -219,6 +251,19 @@ class LDMReceiverSystem(nn.Module):
             n0 = n0 / info["h_hat"].abs().pow(2)
         sigma2 = torch.as_tensor(n0, dtype=torch.float64).reshape(-1)
         sigma2 = sigma2.expand(shape[0]) if sigma2.numel() == 1 else sigma2.reshape(shape[0], -1).mean(1)
+        out = self.receive(yr, sigma2, generator=generator, mode=mode)
+        # the SNR this image's latent actually has at the receiver: its power over the (effective) noise
+        p_img = z.double().pow(2).flatten(1).mean(1)
+        out["snr_img_db"] = 10 * torch.log10(p_img / sigma2.to(p_img.device)).float()
+        out["z"] = z
+        return out
+
+    def receive(self, yr: Tensor, sigma2: Tensor, generator: torch.Generator | None = None,
+                mode: str = "diffusion") -> dict[str, Any]:
+        """The receiver alone: received latent ``yr`` [B, C, h, w] (real, unit signal power + noise of variance
+        ``sigma2`` [B] per real dimension, float64) -> dict with ``recon``, ``z_hat``, ``snr_est_db`` (and
+        ``t_star``, ``scale`` in diffusion mode)."""
+        shape = yr.shape
         if self.snr_estimate == "power":
             gamma = L.received_snr(yr.double().pow(2).flatten(1).mean(1), sigma2)
         else:
@@ -231,13 +276,28 @@ class LDMReceiverSystem(nn.Module):
         elif mode == "diffusion":
             if self.denoiser is None:
                 raise SemcomError("mode='diffusion' needs a denoiser")
+            abar = self.denoiser.abar.double().cpu()
+            if self.snr_estimate == "power":  # a noisy estimate is clipped into the schedule's range
+                gamma = gamma.clamp(*L.schedule_snr_range(abar))
             a_star = L.abar_star(gamma)
-            t_star = L.timestep_discrete(gamma, self.denoiser.abar.double().cpu()).to(img.device)
+            t_star = L.timestep_discrete(gamma, abar).to(yr.device)
             s = L.scale(yr.double().pow(2).flatten(1).mean(1), a_star)
-            z_hat = reverse(self.denoiser, _bc(s.float(), yr) * yr, t_star, self.steps, self.sampler, generator)
+            if self.t_factor != 1.0:  # the ablation: t* perturbed (rounded, kept inside the schedule)
+                t_star = (t_star.double() * self.t_factor).round().clamp(0, self.denoiser.num_steps - 1).long()
+            s = s * self.s_factor
+            x_t = _bc(s.float(), yr) * yr
+            if self.steps == "auto":  # SNR-dependent: one DDIM step per AUTO_STRIDE timesteps of t* (at least 1)
+                n = torch.clamp(torch.ceil(t_star.double() / AUTO_STRIDE), min=1).long()
+                z_hat = torch.empty_like(x_t)
+                for k in n.unique().tolist():
+                    sel = n == k
+                    z_hat[sel] = reverse(self.denoiser, x_t[sel], t_star[sel], int(k), self.sampler, generator)
+                out["steps"] = n
+            else:
+                z_hat = reverse(self.denoiser, x_t, t_star, int(self.steps), self.sampler, generator)
             out.update({"t_star": t_star, "scale": s.float()})
         else:
             raise SemcomError(f"mode={mode!r}; expected 'diffusion', 'none' or 'lmmse'")
         out["recon"] = self.codec.decode(z_hat)
-        out["z_hat"], out["z"] = z_hat, z
+        out["z_hat"] = z_hat
         return out

@@ -53,8 +53,25 @@ def abar_star(gamma: Tensor | float, power: float = 1.0) -> Tensor:
     return g / (g + power)
 
 
+def schedule_snr_range(abar: Tensor, power: float = 1.0) -> tuple[float, float]:
+    """The SNRs (linear) a schedule covers: that of its last step, abar_T P / (1 - abar_T), and of its first."""
+    a = abar.double()
+    return float(a[-1] * power / (1 - a[-1])), float(a[0] * power / (1 - a[0]))
+
+
 def timestep_discrete(gamma: Tensor | float, abar: Tensor, power: float = 1.0) -> Tensor:
-    """Theorem 1 on a discrete schedule: the index t whose abar_t is nearest abar* (int64, same shape as gamma)."""
+    """Theorem 1 on a discrete schedule: the index t whose abar_t is nearest abar* (int64, same shape as gamma).
+
+    An SNR outside the schedule's range (:func:`schedule_snr_range`, about -44 to +40 dB for the linear
+    1e-4..0.02 schedule of 1000 steps) raises a :class:`SemcomError`: no step of the schedule has that SNR."""
+    lo, hi = schedule_snr_range(abar, power)
+    g = torch.as_tensor(gamma, dtype=torch.float64)
+    bad = (g < lo * (1 - 1e-9)) | (g > hi * (1 + 1e-9))
+    if bad.any():
+        v = float(g[bad].reshape(-1)[0])
+        raise SemcomError(f"SNR {10 * math.log10(max(v, 1e-300)):.1f} dB is outside the diffusion schedule's range "
+                          f"[{10 * math.log10(lo):.1f}, {10 * math.log10(hi):.1f}] dB; use a schedule with more or "
+                          "smaller steps, or clip the SNR into that range")
     a = abar_star(gamma, power)
     return (abar.double()[None, :] - a.reshape(-1, 1)).abs().argmin(dim=1).reshape(a.shape)
 
@@ -88,5 +105,5 @@ def snr_db_to_gamma(snr_db: float) -> float:
     return 10.0 ** (snr_db / 10.0)
 
 
-__all__ = ["linear_betas", "alphas_cumprod", "received_snr", "abar_star", "timestep_discrete", "timestep_continuous",
+__all__ = ["schedule_snr_range", "linear_betas", "alphas_cumprod", "received_snr", "abar_star", "timestep_discrete", "timestep_continuous",
            "scale", "one_step_estimate", "snr_db_to_gamma", "math"]

@@ -55,9 +55,19 @@ def check_finite(module: L.LightningModule, loss: Tensor) -> Tensor:
         if trainer is not None:
             ckpt = Path(trainer.default_root_dir) / "checkpoints" / "last.ckpt"
             where = (f"; last good checkpoint: {ckpt}" if ckpt.exists() else "; no checkpoint was written yet")
-        raise SemcomError(f"training loss became {float(loss.detach().float().mean())} at epoch {module.current_epoch}, "
-                          f"step {module.global_step}: the run is stopped{where} (lower the learning rate, or use a "
-                          "regularised precoder/equalizer where a matrix inverse can blow up)")
+        msg = (f"training loss became {float(loss.detach().float().mean())} at epoch {module.current_epoch}, "
+               f"step {module.global_step}: the run is stopped{where} (lower the learning rate, or use a "
+               "regularised precoder/equalizer where a matrix inverse can blow up)")
+        if trainer is not None and trainer.is_global_zero:  # a record of the stop next to the run's logs
+            import json
+
+            from semcom.data import atomic_write
+
+            rec = {"stopped": "non-finite loss", "loss": str(float(loss.detach().float().mean())),
+                   "epoch": module.current_epoch, "global_step": module.global_step, "message": msg}
+            atomic_write(Path(trainer.default_root_dir) / "stopped.json",
+                         lambda p: p.write_text(json.dumps(rec, indent=1) + "\n"))
+        raise SemcomError(msg)
     return loss
 
 
@@ -195,9 +205,14 @@ class ImageDataModule(L.LightningDataModule):
         d = self.d
         if self.train_ds is None:
             self.train_ds = build_dataset(d["dataset"], split=d["train_split"], root=d["root"],
-                                          limit=d["limit_train"], download=d["download"], crop=d["crop"], train=True)
-            self.val_ds = build_dataset(d["dataset"], split=d["val_split"], root=d["root"],
-                                        limit=d["limit_val"], download=d["download"], crop=d["crop"], train=False)
+                                          limit=d["limit_train"], download=d["download"], crop=d["crop"], train=True,
+                                          classes=d.get("classes"))
+            val = build_dataset(d["dataset"], split=d["val_split"], root=d["root"], download=d["download"],
+                                crop=d["crop"], train=False, classes=d.get("classes"))
+            # evenly spaced: the CIFAR-10 test split is sorted by class, its first images are all airplanes
+            self.val_ds = val.spread(d["limit_val"]) if hasattr(val, "spread") else build_dataset(
+                d["dataset"], split=d["val_split"], root=d["root"], limit=d["limit_val"], download=d["download"],
+                crop=d["crop"], train=False)
 
     def _loader(self, ds: Any, train: bool) -> DataLoader[Any]:
         world = self.trainer.world_size if self.trainer is not None else 1

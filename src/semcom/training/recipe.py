@@ -43,6 +43,7 @@ class DataCfg:
     limit_train: Optional[int] = None
     limit_val: Optional[int] = 1000
     crop: Optional[int] = None  # square crop for image folders
+    classes: Optional[Any] = None  # CIFAR-10 classes to keep: names, indices or "animals" / "vehicles"
     download: bool = False
     num_workers: int = 0
 
