@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.semcom-installed
 
-.PHONY: install demo test test-all test-slow bench golden reproduce-dlps clean
+.PHONY: install demo test test-all test-slow bench golden reproduce-dlps reproduce-ldm reproduce-mumimo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,3 +55,11 @@ reproduce-dlps: install
 	$(BIN)/semcom eval $(sort $(wildcard $(DLPS_CKPT)/fig4_k264_*.ckpt)) $(DLPS_EVAL) --batch-size 2000 --out results/dlps --name fig4
 	$(BIN)/semcom merge results/dlps/parts/fig3_seeds01.json results/dlps/parts/fig3_seeds23.json --out results/dlps --name fig3
 	$(BIN)/python -m semcom.reports.dlps report results/dlps
+
+# seed 003 (issue 9): trainings (skipped where done), evaluations, ablation, benchmark, report
+reproduce-ldm: install
+	PATH=$(abspath $(BIN)):$$PATH bash scripts/ldm_cpu.sh
+
+# seed 002 (issue 7): channel banks, trainings (resumed where done), evaluations, Table III, report
+reproduce-mumimo: install
+	PATH=$(abspath $(BIN)):$$PATH bash scripts/mumimo_cpu.sh

@@ -25,7 +25,7 @@ semcom ldm $ck $rx $dj --snr=-5:20:2.5 --classes animals --limit $LIMIT --device
 semcom ldm $ck $rx $dj --snr=-5:20:2.5 --classes vehicles --limit $LIMIT --device $DEVICE --out $OUT --name vehicles
 semcom ldm $ck $rx $dj --snr=-5:20:2.5 --dataset kodak --tile 64 --limit $((LIMIT / 4)) --device $DEVICE --out $OUT --name kodak64
 pt=""; for f in 0.5 0.8 0.9 0.95 1.05 1.1 1.2 1.5; do pt="$pt --perturb t:$f --perturb s:$f"; done
-semcom ldm $ck --receiver ddim:1 $pt --snr=-5,0,5,10,20 --classes animals --limit $LIMIT --device $DEVICE --out $OUT \
+semcom ldm $ck --receiver ddim:1 $pt --snr=-5,0,5,10,20 --classes animals --limit $((LIMIT / 2)) --device $DEVICE --out $OUT \
   --name ablation --no-plot
 python benchmarks/ldm_receiver.py $ck --djscc $RUNS/djscc_animals_dlps/checkpoints/last.ckpt --device $DEVICE \
   --out $OUT/benchmark_$([ "$DEVICE" = cuda ] && echo gpu || echo cpu).json

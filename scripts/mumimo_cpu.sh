@@ -22,9 +22,15 @@ for v in full no_pilot rzf djscc; do
 done
 # Fig. 10: ZF (alpha = 0) in the loop; the run stops at the first non-finite loss, keeping the last good checkpoint
 semcom train configs/mumimo/umi_nf32_zf.yaml "${common[@]}" train.epochs=3 --resume auto || echo "ZF run stopped (see $RUNS/umi_nf32_zf/stopped.json)"
+mkdir -p $OUT/parts
+for v in full no_pilot rzf djscc; do  # one evaluation per model (each may start as soon as its training ends)
+  semcom mumimo $RUNS/umi_nf32_$v/checkpoints/last.ckpt --scenario umi --scenario uma --scenario rma --snr=-9:13:2 \
+    --limit 1000 --device $DEVICE --out $OUT/parts --name eval_$v
+done
+semcom merge $OUT/parts/eval_full.json $OUT/parts/eval_no_pilot.json $OUT/parts/eval_rzf.json $OUT/parts/eval_djscc.json \
+  --out $OUT --name eval_nf32
 ck=(); for v in full no_pilot rzf djscc; do ck+=($RUNS/umi_nf32_$v/checkpoints/last.ckpt); done
-semcom mumimo "${ck[@]}" --scenario umi --scenario uma --scenario rma --snr=-9:13:2 --limit 1000 --device $DEVICE \
-  --grid --grid-snr=-5,0,5 --out $OUT --name eval_nf32
+semcom mumimo "${ck[@]}" --scenario umi --scenario rma --grid-only --grid-snr=-5,0,5 --out $OUT --name eval_nf32
 semcom complexity --nf 32 --repeats 50 --out $OUT/complexity_cpu_nf32.json
 semcom complexity --nf 128 --repeats 50 --out $OUT/complexity_cpu_nf128.json
 python -m semcom.reports.mumimo collect $RUNS $OUT

@@ -129,6 +129,18 @@ def test_export_writes_a_slim_loadable_checkpoint(tmp_path: Path, capsys: pytest
     assert (tmp_path / "slim.ckpt").stat().st_size < full.stat().st_size
     one_error_line(capsys, ["export", str(tmp_path / "nope.ckpt"), str(tmp_path / "x.ckpt")], "does not exist")
     assert not (tmp_path / "x.ckpt").exists()
+    # float16 weights: half the size again, the same outputs up to float16 rounding
+    assert main(["export", str(full), str(tmp_path / "half.ckpt"), "--half"]) == 0
+    import torch
+
+    from semcom.checkpoint import load_system
+
+    a, b = load_system(tmp_path / "slim.ckpt")[0], load_system(tmp_path / "half.ckpt")[0]
+    x = torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        za, zb = a.system.model.encode(x), b.system.model.encode(x)
+    assert torch.allclose(za, zb, atol=2e-2) and not torch.equal(za, zb)
+    assert (tmp_path / "half.ckpt").stat().st_size < 0.75 * (tmp_path / "slim.ckpt").stat().st_size
 
 
 def test_merge_separate_evaluations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

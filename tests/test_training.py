@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,12 @@ def test_resume_after_epoch_one_equals_uninterrupted_run(tmp_path: Path) -> None
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
+    # the summary covers the whole run; resuming a finished run leaves it as it is
+    full = json.loads((tmp_path / "full" / "summary.json").read_text())
+    split = json.loads((tmp_path / "split" / "summary.json").read_text())
+    assert split["train_images"] == full["train_images"] and len(split["epoch_seconds"]) == 2 and split["resumes"] == 1
+    again = run(tmp_path, "name=split", resume="auto")
+    assert again == split and json.loads((tmp_path / "split" / "summary.json").read_text()) == split
 
 
 def test_resume_refuses_a_checkpoint_of_another_model(tmp_path: Path) -> None:

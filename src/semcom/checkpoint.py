@@ -46,14 +46,43 @@ def load_system(path: str | Path, expect_model: str | None = None) -> tuple[torc
     return module, recipe
 
 
-def export_checkpoint(src: str | Path, dst: str | Path) -> Path:
+def load_any(path: str | Path) -> torch.nn.Module:
+    """Rebuild whatever a semcom checkpoint holds (point-to-point JSCC, seed-003 codec or denoiser, seed-002
+    system without a channel source) from its recipe and weights: the check that a checkpoint is usable."""
+    name = read_checkpoint(path)["recipe"]["model"].get("name")
+    if name == "ldm_vae":
+        from semcom.training.ldm import load_codec
+
+        return load_codec(str(path))
+    if name == "ldm_denoiser":
+        from semcom.training.ldm import load_denoiser
+
+        return load_denoiser(str(path))
+    if name == "mumimo_semcom":
+        from semcom.mumimo_eval import load_mumimo
+
+        return load_mumimo(path, bank_dir=None, channel_source=False)[0]
+    return load_system(path)[0]
+
+
+#: Buffers kept in float32 by ``export_checkpoint(half=True)``: diffusion schedules (abar close to 1 rounds to
+#: 1 in float16), the codec's latent scale and batch-norm statistics.
+KEEP_FP32 = ("abar", "betas", "latent_scale", "running_mean", "running_var")
+
+
+def export_checkpoint(src: str | Path, dst: str | Path, half: bool = False) -> Path:
     """Write a slim copy of a semcom checkpoint (weights, recipe, epoch; no optimizer state).
 
-    The result loads with :func:`load_system` and ``semcom eval`` but cannot resume training.
+    The result loads with :func:`load_system` and ``semcom eval`` but cannot resume training. ``half``
+    stores float32 weights as float16 (half the size; loading casts them back, so outputs move by float16
+    rounding), except the buffers named in :data:`KEEP_FP32`.
     """
     from semcom.data import atomic_write
 
     info = read_checkpoint(src)
-    slim = {"state_dict": info["state_dict"], "hyper_parameters": {"recipe": info["recipe"]},
-            "epoch": info["epoch"], "global_step": info["global_step"]}
+    state = info["state_dict"]
+    if half:
+        state = {k: v.half() if v.dtype == torch.float32 and not k.endswith(KEEP_FP32) else v for k, v in state.items()}
+    slim = {"state_dict": state, "hyper_parameters": {"recipe": info["recipe"]},
+            "epoch": info["epoch"], "global_step": info["global_step"], "float16_weights": half}
     return atomic_write(Path(dst), lambda p: torch.save(slim, p))

@@ -298,6 +298,7 @@ def mumimo(
     batch_size: Annotated[int, typer.Option(help="images per batch (a multiple of the users)")] = 256,
     device: Annotated[str, typer.Option()] = "cpu",
     grid: Annotated[bool, typer.Option("--grid", help="also write Fig. 12's reconstruction grid per scenario")] = False,
+    grid_only: Annotated[bool, typer.Option("--grid-only", help="only the grids, no SNR sweep")] = False,
     grid_snr: Annotated[str, typer.Option(help="SNRs of the grid")] = "-5,0,5",
     dataset: Annotated[str, typer.Option(help="cifar10 or embedded")] = "cifar10",
     out: Annotated[Path, typer.Option(help="output folder")] = Path("results/mumimo"),
@@ -307,13 +308,15 @@ def mumimo(
     from semcom.evaluate import parse_snr, table, write_results
     from semcom.mumimo_eval import evaluate_mumimo, reconstruction_grid
 
-    res = evaluate_mumimo(list(checkpoints), scenario, parse_snr(snr), bank_dir=bank_dir, bank_suffix=bank_suffix,
-                          limit=limit, seed=seed, batch_size=batch_size, device=device, dataset=dataset)
-    res["command"] = "semcom mumimo " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["mumimo"] else None
-    typer.echo(table(res))
-    typer.echo(table(res, metric="accuracy"))
-    paths = write_results(res, out, name)
-    if grid:
+    paths: dict[str, Path] = {}
+    if not grid_only:
+        res = evaluate_mumimo(list(checkpoints), scenario, parse_snr(snr), bank_dir=bank_dir, bank_suffix=bank_suffix,
+                              limit=limit, seed=seed, batch_size=batch_size, device=device, dataset=dataset)
+        res["command"] = "semcom mumimo " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["mumimo"] else None
+        typer.echo(table(res))
+        typer.echo(table(res, metric="accuracy"))
+        paths = write_results(res, out, name)
+    if grid or grid_only:
         for sc in scenario:
             paths[f"grid_{sc}"] = reconstruction_grid(list(checkpoints), sc, [float(v) for v in grid_snr.split(",")],
                                                       out / f"{name}_grid_{sc}.png", bank_dir=bank_dir,
@@ -341,12 +344,13 @@ def complexity(
 def export(
     checkpoint: Annotated[Path, typer.Argument(help="a semcom checkpoint (.ckpt)")],
     out: Annotated[Path, typer.Argument(help="where to write the slim copy")],
+    half: Annotated[bool, typer.Option("--half", help="store float32 weights as float16 (schedules kept in float32)")] = False,
 ) -> None:
     """Write a slim copy of a checkpoint (weights + recipe, no optimizer state) for sharing or committing."""
-    from semcom.checkpoint import export_checkpoint, load_system
+    from semcom.checkpoint import export_checkpoint, load_any
 
-    path = export_checkpoint(checkpoint, out)
-    load_system(path)  # the copy must load
+    path = export_checkpoint(checkpoint, out, half=half)
+    load_any(path)  # the copy must load
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
 
 

@@ -152,7 +152,8 @@ def report(folder: Path) -> dict[str, Any]:
         plot_metric(res, "accuracy", folder / "accuracy.png", "classification accuracy")
         md += ["## Fig. 9 / Fig. 11 look-alikes (N_f = 32, every model trained on UMi)", "",
                f"{res['dataset']['num_images']} evenly spaced test images ({res['dataset']['num_images'] // 4} samples of 4 users), "
-               f"command: `{res.get('command') or 'see scripts/mumimo_cpu.sh'}`.", "",
+               "commands: " + "; ".join(f"`{c}`" for c in (res.get("merged_from") or [res.get("command")]) if c)
+               + " (merged with `semcom merge`; all in `scripts/mumimo_cpu.sh`).", "",
                "![psnr](psnr.png)", "", "![accuracy](accuracy.png)", ""]
         for key, fmt, title in (("psnr", ".2f", "PSNR (dB)"), ("ms_ssim", ".3f", "MS-SSIM"), ("accuracy", ".3f", "accuracy")):
             for ch in chans:
@@ -209,12 +210,32 @@ def report(folder: Path) -> dict[str, Any]:
                "Both with the no-pilot variant on UMi, the same data and SNRs; ZF = the hybrid precoder's linear part",
                "with alpha fixed at 0, no residual. semcom stops a run at the first non-finite loss, keeps the last",
                "good checkpoint and writes `stopped.json` next to the logs.", "", "![fig10](fig10.png)", ""]
+        for k, v in fig10.items():
+            claims["fig10"][k]["val_psnr_by_epoch"] = [round(x, 3) for x in v["val_psnr"]]
+        md += ["| run | " + " | ".join(f"epoch {i}" for i in range(max(len(v["val_psnr"]) for v in fig10.values()))) + " |",
+               "|---|" + "---:|" * max(len(v["val_psnr"]) for v in fig10.values())]
+        md += [f"| {k} (val PSNR, dB) | " + " | ".join(f"{x:.2f}" for x in v["val_psnr"]) + " |" for k, v in fig10.items()]
+        md.append("")
+        zf = next((k for k in fig10 if k.endswith("_zf")), None)
+        lr = next((k for k in fig10 if k.endswith("_no_pilot")), None)
+        if zf and lr and fig10[zf]["val_psnr"]:
+            e = min(len(fig10[zf]["val_psnr"]), len(fig10[lr]["val_psnr"])) - 1
+            d = fig10[zf]["val_psnr"][e] - fig10[lr]["val_psnr"][e]
+            claims["fig10"]["zf_minus_learnable_val_psnr_db"] = {"epoch": e, "diff": round(d, 3)}
+            md += [f"* After epoch {e}, ZF is {d:+.2f} dB against the learnable RZF (validation PSNR, -7/0/7 dB mean)."]
         for k, v in claims["fig10"].items():
+            if not isinstance(v, dict) or "stopped" not in v:
+                continue
             if v["stopped"]:
                 md.append(f"* `{k}`: **stopped** - {v['stopped']['message']}")
             else:
                 md.append(f"* `{k}`: finished without a non-finite loss; last logged loss {v['last_loss']:.4f}"
                           + (f", alpha {v['alpha_last']:.3f}" if v["alpha_last"] is not None else ""))
+        if not stops:
+            md.append("* The divergence is not reproduced at this scale: no run produced a non-finite loss within its"
+                      " steps. The precoded signal is normalised to the power budget after the inverse, which keeps an"
+                      " ill-conditioned but invertible H finite; ZF instead trains slower. The NaN stop itself is"
+                      " covered by a test that injects a NaN.")
         md.append("")
     cx = sorted(folder.glob("complexity_*.json"))
     if cx:
@@ -256,6 +277,37 @@ def report(folder: Path) -> dict[str, Any]:
         md.append(f"| decoder parameters, Full / DJSCC | {PAPER['full_decoder_params_m']} M / {PAPER['djscc_decoder_params_m']} M | "
                   f"{full_dec} M / {dj_dec} M (largest N_f measured) |")
     md.append("")
+    if u and {"full", "no_pilot", "rzf", "djscc"} <= set(u):
+        order = sorted(u, key=lambda v: -u[v]["peak_psnr_db"])
+        claims["verdict"] = {
+            "full_beats_djscc_psnr_db": round(u["full"]["peak_psnr_db"] - u["djscc"]["peak_psnr_db"], 3),
+            "full_beats_djscc_accuracy_7db": round(u["full"]["accuracy_at_7db"] - u["djscc"]["accuracy_at_7db"], 4),
+            "pilot_attention_gain_db": round(u["full"]["peak_psnr_db"] - u["no_pilot"]["peak_psnr_db"], 3),
+            "full_minus_rzf_db": round(u["full"]["peak_psnr_db"] - u["rzf"]["peak_psnr_db"], 3),
+            "order_by_peak_psnr": order}
+        vd = claims["verdict"]
+        worst = -min((min(d.values()) for v in claims.get("cross_scenario_minus_umi_db", {}).values() for d in v.values()),
+                     default=0.0)
+        md += ["", "### Where we match, where not, and why", "",
+               f"* **Matches**: the proposed designs beat the MU-MIMO DJSCC baseline on the same grid and bandwidth:"
+               f" Full minus DJSCC {vd['full_beats_djscc_psnr_db']:+.2f} dB at the peak and "
+               f"{100 * vd['full_beats_djscc_accuracy_7db']:+.1f} points of accuracy at 7 dB (paper: about +5.5 dB and"
+               " +12.5 points), with a decoder of a few hundredths of the DJSCC decoder's parameters (Table III).",
+               f"* **Does not match**: the ordering among the proposed variants (here {' > '.join(order)}). The pilot-"
+               f"guided attention gives {vd['pilot_attention_gain_db']:+.2f} dB (paper: about +0.9 dB) and the hybrid"
+               f" precoder with the adaptation modules {vd['full_minus_rzf_db']:+.2f} dB against classical RZF without"
+               " them (paper: about +1 dB). Every model had 240 optimizer steps (60,000 image passes) instead of"
+               " 78,000 (100 epochs). Our reading (untested here): the extra modules (attention weights, sigmoid"
+               " scalings, the residual precoder network starting at zero) slow early training, and what they buy"
+               " would show once the base network has converged. The absolute PSNRs (about 18-19 dB against the paper's 26)"
+               " and accuracies (about 30 % against 72 %) are those of this short schedule; the classification"
+               " head was still at chance after 2 epochs and learning when training stopped.",
+               f"* **Scenarios**: trained on UMi, the models lose at most {worst:.2f} dB on UMa or RMa (table above):"
+               " with the per-user grid normalisation of the channel bank, the scenarios differ mostly in their"
+               " frequency selectivity and spatial correlation, which 32 subcarriers barely resolve.",
+               "* **Not done here**: N_f = 64 and 128 trainings (Fig. 9's bandwidth axis) and the paper's 100-epoch"
+               " schedule; `EPOCHS=100 LIMIT_TRAIN= DEVICE=cuda bash scripts/mumimo_cpu.sh` with"
+               " `model.num_subcarriers=128` runs them on a GPU.", ""]
     atomic_write(folder / "claims.json", lambda p: p.write_text(json.dumps(claims, indent=1) + "\n"))
     atomic_write(folder / "README.md", lambda p: p.write_text("\n".join(md) + "\n"))
     return claims

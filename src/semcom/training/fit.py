@@ -137,6 +137,20 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
         "bandwidth_ratio": module.k / 3072 if ldm else module.system.model.bandwidth_ratio,
         "val_psnr": {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val_psnr")},
     }
+    prev_path = out / "summary.json"
+    if ckpt_path and prev_path.exists():  # a resumed run: the summary covers the whole run, not the last part
+        prev = json.loads(prev_path.read_text())
+        if meter.images == 0:  # nothing left to train: keep the summary of the run as it is
+            return prev
+        prev_s = prev["train_images"] / prev["train_images_per_s"] if prev.get("train_images_per_s") else 0.0
+        images = prev["train_images"] + summary["train_images"]
+        seconds = prev_s + world * meter.seconds
+        summary.update({
+            "wall_time_s": round(prev["wall_time_s"] + wall, 2), "train_images": images,
+            "train_images_per_s": round(images / seconds, 1) if seconds else None,
+            "epoch_seconds": prev.get("epoch_seconds", []) + summary["epoch_seconds"],
+            "epoch_images_per_s": prev.get("epoch_images_per_s", []) + summary["epoch_images_per_s"],
+            "resumed_from": ckpt_path, "resumes": int(prev.get("resumes", 0)) + 1})
     if trainer.is_global_zero:
         atomic_write(out / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=2)))
     return summary
