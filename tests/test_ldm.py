@@ -161,3 +161,20 @@ def test_snr_dependent_number_of_steps(codec) -> None:
     assert parse_receiver("ddim:auto") == ("diffusion", "ddim", -1)
     with pytest.raises(SemcomError, match="steps=0"):
         LDMReceiverSystem(codec, den, AWGNChannel(), steps=0)
+
+
+def test_per_image_power_normalisation(codec) -> None:
+    den = DiffusionDenoiser.small(width=16)
+    img = torch.rand(16, 3, 32, 32) * torch.linspace(0.2, 1.0, 16)[:, None, None, None]  # different latent powers
+    with torch.no_grad():
+        per_img = LDMReceiverSystem(codec, den, AWGNChannel(), power="image")(img, 40.0, mode="none",
+                                                                             generator=torch.Generator().manual_seed(0))
+        as_is = LDMReceiverSystem(codec, den, AWGNChannel(), power="dataset")(img, 40.0, mode="none",
+                                                                              generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(per_img["tx_power"], torch.ones(16, dtype=torch.float64), atol=1e-5)
+    assert not torch.allclose(as_is["tx_power"], torch.ones(16, dtype=torch.float64), atol=1e-2)
+    # at 40 dB both give back the latent; with per-image power the SNR of every block is the channel's
+    assert torch.allclose(per_img["z_hat"], per_img["z"], atol=0.05) and torch.allclose(as_is["z_hat"], as_is["z"], atol=0.05)
+    assert torch.allclose(per_img["snr_img_db"], torch.full((16,), 40.0), atol=1e-3)
+    with pytest.raises(SemcomError, match="power='peak'"):
+        LDMReceiverSystem(codec, den, AWGNChannel(), power="peak")

@@ -265,6 +265,7 @@ def ldm(
     djscc: Annotated[list[Path], typer.Option(help="DJSCC checkpoint evaluated on the same images; repeat")] = [],
     perturb: Annotated[list[str], typer.Option(help="t:FACTOR or s:FACTOR, the t*/s ablation; repeat")] = [],
     snr_estimate: Annotated[str, typer.Option(help="power (the receiver estimates it) or true")] = "power",
+    ldm_power: Annotated[str, typer.Option(help="image (every latent normalised, power as side information) or dataset")] = "image",
     batch_size: Annotated[int, typer.Option()] = 250,
     seed: Annotated[int, typer.Option()] = 0,
     device: Annotated[str, typer.Option()] = "cpu",
@@ -279,7 +280,7 @@ def ldm(
     res = evaluate_ldm(str(codec), str(denoiser) if denoiser else None, parse_snr(snr), channel, receiver, csi=csi,
                        dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device, classes=classes,
                        tile=tile, djscc=[str(p) for p in djscc], perturb=perturb, snr_estimate=snr_estimate,
-                       batch_size=batch_size)
+                       batch_size=batch_size, power=ldm_power)
     res["command"] = "semcom ldm " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["ldm"] else None
     typer.echo(table(res))
     paths = write_results(res, out, name, plot=not no_plot)

@@ -17,10 +17,11 @@ the training size (32 x 32), each block sent as one image, and metrics computed 
 the same for every model, so the channel uses per pixel stay those of CIFAR-10.
 
 Rows carry PSNR, SSIM, MS-SSIM (small-image settings), the latent RMSE, the receiver's SNR estimate next to
-the true SNR (the channel's, ``snr_db``, and each block's own, its latent power over the noise:
-``snr_img_mean_db``, with the mean absolute error of the estimate against it), and the mean transmitted power per complex symbol (the codec's latents are normalised to unit
-power on its training set, so out-of-distribution images may be sent with more or less power; DJSCC
-normalises every image). LPIPS is not computed: no LPIPS backbone weights can be had here, and no other
+the true SNR (each block's own, its latent power over the noise: ``snr_img_mean_db``, with the mean absolute
+error of the estimate against it), and the mean transmitted power per complex symbol. ``--ldm-power image``
+(default) normalises every image's latent to unit power, like DJSCC, and sends that power as side
+information (one number per image); ``dataset`` sends the latent as it is (unit power on average over the
+codec's training images only, so out-of-distribution images get more or less power). LPIPS is not computed: no LPIPS backbone weights can be had here, and no other
 network is used in its name.
 """
 
@@ -110,7 +111,7 @@ def evaluate_ldm(codec_ckpt: str, denoiser_ckpt: str | None, snr_db: list[float]
                  root: str | Path | None = None, limit: int | None = None, seed: int = 0,
                  batch_size: int = 250, device: str = "cpu", classes: Any = None, tile: int | None = None,
                  djscc: list[str] | None = None, perturb: list[str] | None = None,
-                 snr_estimate: str = "power") -> dict[str, Any]:
+                 snr_estimate: str = "power", power: str = "image") -> dict[str, Any]:
     from semcom.checkpoint import load_system
     from semcom.systems.ldm import LDMReceiverSystem
     from semcom.training.ldm import load_codec, load_denoiser
@@ -152,7 +153,8 @@ def evaluate_ldm(codec_ckpt: str, denoiser_ckpt: str | None, snr_db: list[float]
                     _, mode, sampler, steps, tf, sf = how
                     n_steps: int | str = "auto" if steps == -1 else max(steps, 1)
                     system: Any = LDMReceiverSystem(codec, den, channel, sampler=sampler if sampler != "-" else "ddim",
-                                                    steps=n_steps, snr_estimate=snr_estimate, t_factor=tf, s_factor=sf)
+                                                    steps=n_steps, snr_estimate=snr_estimate, t_factor=tf, s_factor=sf,
+                                                    power=power)
                 else:
                     system = how[1].system
                     system.channel = channel
@@ -170,7 +172,7 @@ def evaluate_ldm(codec_ckpt: str, denoiser_ckpt: str | None, snr_db: list[float]
                                                .mean(1).sqrt().cpu())
                             acc["est"].append(out["snr_est_db"].float().cpu())
                             acc["img_snr"].append(out["snr_img_db"].float().cpu())
-                            acc["power"].append(out["z"].pow(2).flatten(1).mean(1).reshape(-1, nb).mean(1).cpu())
+                            acc["power"].append(out["tx_power"].reshape(-1, nb).mean(1).float().cpu())
                         else:
                             out = system.run(xb, torch.tensor(float(s), device=device), generator=g)
                         rec = from_blocks(out["recon"], h, w)
@@ -198,6 +200,8 @@ def evaluate_ldm(codec_ckpt: str, denoiser_ckpt: str | None, snr_db: list[float]
             "ssim_settings": {"kernel_size": 11, "sigma": 1.5, "data_range": 1.0, "reduction": "mean of per-image SSIM"},
             "ms_ssim_settings": {**ms, "betas": list(ms["betas"]), "data_range": 1.0}, "structural_metrics_at_snr_db": None,
             "lpips": "not computed: no LPIPS backbone weights are available here",
-            "snr_estimate": snr_estimate, "tx_power_note": "mean |symbol|^2 of the LDM's transmitted latent (1 on the "
-                                                           "codec's training set); DJSCC sends power 1 per image",
+            "snr_estimate": snr_estimate, "ldm_power": power,
+            "tx_power_note": "mean |symbol|^2 of the LDM's transmitted latent: 1 per image with power 'image' (its power "
+                             "sent as side information), 1 on the codec's training set with 'dataset'; DJSCC sends "
+                             "power 1 per image",
             "dataset": dsinfo, "eval_seed": seed, "channels": channels, "models": models, "rows": rows}

@@ -21,7 +21,11 @@ DATASETS = ("cifar10", "embedded", "folder", "kodak")
 
 
 def default_kodak_root() -> Path:
-    return Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "kodak"
+    """``$SEMCOM_KODAK`` if set, else ``../shared/data/kodak`` next to the source checkout."""
+    import os
+
+    env = os.environ.get("SEMCOM_KODAK")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "kodak"
 
 
 def build_dataset(name: str, split: str = "test", root: str | Path | None = None, limit: int | None = None,

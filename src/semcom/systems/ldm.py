@@ -223,12 +223,19 @@ class LDMReceiverSystem(nn.Module):
     the schedule's SNR range) or ``"true"`` (an SNR outside that range raises). ``t_factor`` / ``s_factor``
     multiply the derived t* and s (the paper's perturbation ablation; 1 = the derived values). ``steps``: a
     number of reverse steps, or ``"auto"``: ceil(t* / AUTO_STRIDE) DDIM steps per sample (more at low SNR).
+    ``power``: ``"dataset"`` sends the normalised latent as it is (unit power on average over the codec's
+    training images: other images may be sent with more or less power), ``"image"`` normalises every image
+    to unit power, like DJSCC, and sends that power as side information (one real number per image).
     """
 
     def __init__(self, codec: LatentCodec, denoiser: DiffusionDenoiser | None, channel: nn.Module,
                  sampler: str = "ddim", steps: int | str = 1, snr_estimate: str = "power", t_factor: float = 1.0,
-                 s_factor: float = 1.0) -> None:
+                 s_factor: float = 1.0, power: str = "dataset") -> None:
         super().__init__()
+        if power not in ("dataset", "image"):
+            raise SemcomError(f"power={power!r}; expected 'dataset' (unit power on average over the codec's training "
+                              "set) or 'image' (every image normalised, its power sent as side information)")
+        self.power = power
         if snr_estimate not in ("power", "true"):
             raise SemcomError(f"snr_estimate={snr_estimate!r}; expected 'power' or 'true'")
         if steps != "auto" and (not isinstance(steps, int) or steps < 1):
@@ -243,7 +250,12 @@ class LDMReceiverSystem(nn.Module):
                 mode: str = "diffusion") -> dict[str, Any]:
         z = self.codec.encode(img)
         shape = z.shape
-        x = real_to_complex(z.flatten(1)) / math.sqrt(2.0)  # unit energy per complex symbol
+        # unit energy per complex symbol: on average over the codec's training set ("dataset"), or for every
+        # image ("image": the power, one number per image, travels as side information)
+        p_tx = z.double().pow(2).flatten(1).mean(1) if self.power == "image" else torch.ones(shape[0], dtype=torch.float64,
+                                                                                            device=z.device)
+        g = _bc(p_tx.sqrt().float(), z)
+        x = real_to_complex((z / g).flatten(1)) / math.sqrt(2.0)
         y, info = self.channel(x, snr_db, return_info=True, generator=generator)
         yr = complex_to_real(y).reshape(shape) * math.sqrt(2.0)  # power 1 (+ noise) per real dimension
         n0 = info["noise_var"]
@@ -251,15 +263,17 @@ class LDMReceiverSystem(nn.Module):
             n0 = n0 / info["h_hat"].abs().pow(2)
         sigma2 = torch.as_tensor(n0, dtype=torch.float64).reshape(-1)
         sigma2 = sigma2.expand(shape[0]) if sigma2.numel() == 1 else sigma2.reshape(shape[0], -1).mean(1)
-        out = self.receive(yr, sigma2, generator=generator, mode=mode)
+        # with per-image power, the side information scales the estimate back to the codec's latent
+        out = self.receive(yr, sigma2, generator=generator, mode=mode, gain=g if self.power == "image" else None)
+        out["tx_power"] = (z / g).double().pow(2).flatten(1).mean(1)
         # the SNR this image's latent actually has at the receiver: its power over the (effective) noise
-        p_img = z.double().pow(2).flatten(1).mean(1)
+        p_img = out["tx_power"]
         out["snr_img_db"] = 10 * torch.log10(p_img / sigma2.to(p_img.device)).float()
         out["z"] = z
         return out
 
     def receive(self, yr: Tensor, sigma2: Tensor, generator: torch.Generator | None = None,
-                mode: str = "diffusion") -> dict[str, Any]:
+                mode: str = "diffusion", gain: Tensor | None = None) -> dict[str, Any]:
         """The receiver alone: received latent ``yr`` [B, C, h, w] (real, unit signal power + noise of variance
         ``sigma2`` [B] per real dimension, float64) -> dict with ``recon``, ``z_hat``, ``snr_est_db`` (and
         ``t_star``, ``scale`` in diffusion mode)."""
@@ -298,6 +312,8 @@ class LDMReceiverSystem(nn.Module):
             out.update({"t_star": t_star, "scale": s.float()})
         else:
             raise SemcomError(f"mode={mode!r}; expected 'diffusion', 'none' or 'lmmse'")
+        if gain is not None:
+            z_hat = z_hat * gain
         out["recon"] = self.codec.decode(z_hat)
         out["z_hat"] = z_hat
         return out
