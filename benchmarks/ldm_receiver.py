@@ -7,7 +7,7 @@ DJSCC decoder at the same channel uses, measured in one run.
 
 Timed: the receiver only (from the received latent to the image: SNR estimate, t*/s, reverse process,
 VAE decoder; for DJSCC its decoder), batch ``--batch`` of 32x32 images at 5 dB, median of ``--repeats``
-calls after two warm-ups. Without checkpoints the untrained CPU-sized models are timed (same cost).
+calls after three warm-ups. Without checkpoints the untrained CPU-sized models are timed (same cost).
 The ratio column is images/s of DJSCC over that receiver.
 """
 
@@ -17,29 +17,14 @@ import argparse
 import json
 import math
 import platform
-import statistics
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from semcom.channels import AWGNChannel
+from semcom.complexity import median_seconds
 from semcom.data import atomic_write
-
-
-def _median_s(fn: Any, repeats: int, device: str) -> float:
-    times = []
-    for i in range(repeats + 2):
-        if device == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if device == "cuda":
-            torch.cuda.synchronize()
-        if i >= 2:
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def run(codec: str | None, denoiser: str | None, djscc: str | None, device: str = "cpu", batch: int = 64,
@@ -61,14 +46,14 @@ def run(codec: str | None, denoiser: str | None, djscc: str | None, device: str 
     with torch.no_grad():
         z = model.encode(x)
         y_dj = z + 0.3 * torch.randn_like(z)
-        t_dj = _median_s(lambda: model.decode(y_dj, (32, 32)), repeats, device)
+        t_dj = median_seconds(lambda: model.decode(y_dj, (32, 32)), repeats, device)
         rows.append({"receiver": "djscc decoder", "s_per_batch": t_dj, "images_per_s": batch / t_dj, "djscc_ratio": 1.0})
         zl = c.encode(x)
         yr = zl + math.sqrt(10 ** -0.5) * torch.randn_like(zl)  # 5 dB: N0 / 2 per real dimension of z / sqrt(2)
         sigma2 = torch.full((batch,), 10 ** -0.5, dtype=torch.float64)
         for label, sampler, n in [("single-step", "single", 1)] + [(f"ddim:{n}", "ddim", n) for n in steps]:
             rx = LDMReceiverSystem(c, d, AWGNChannel(), sampler=sampler, steps=n)
-            t = _median_s(lambda: rx.receive(yr, sigma2), repeats, device)
+            t = median_seconds(lambda: rx.receive(yr, sigma2), repeats, device)
             rows.append({"receiver": f"ldm {label}", "s_per_batch": t, "images_per_s": batch / t,
                          "djscc_ratio": (batch / t_dj) / (batch / t)})
     return {"benchmark": "ldm_receiver", "device": device, "torch": torch.__version__, "threads": torch.get_num_threads(),

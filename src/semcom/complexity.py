@@ -25,7 +25,8 @@ from semcom.models.mumimo import count_parameters
 from semcom.systems.mumimo import VARIANTS, MUMIMOSemanticSystem
 
 
-def _time(fn: Any, repeats: int, device: str) -> float:
+def median_seconds(fn: Any, repeats: int, device: str) -> float:
+    """Median wall time of ``repeats`` calls of ``fn`` after 3 warm-ups (CUDA synchronised around each)."""
     for _ in range(3):
         fn()
     times = []
@@ -82,7 +83,7 @@ def measure(num_subcarriers: int = 128, device: str = "cpu", repeats: int = 30, 
                     peak = torch.cuda.max_memory_allocated() - base
                 row[part] = {"parameters": params, "param_mib": round(params * 4 / 2**20, 3),
                              "activation_peak_mib": None if peak is None else round(peak / 2**20, 3),
-                             "median_ms": round(1e3 * _time(fn, repeats, device), 3)}
+                             "median_ms": round(1e3 * median_seconds(fn, repeats, device), 3)}
         rows.append(row)
     hw = torch.cuda.get_device_name(0) if device == "cuda" else f"CPU {platform.machine()}, {torch.get_num_threads()} threads"
     return {"what": "seed 002 Table III look-alike: one sample of 4 users (encoder, precoder), one user (decoder), batch 1",

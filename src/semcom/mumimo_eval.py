@@ -56,16 +56,7 @@ def load_mumimo(ckpt: str | Path, scenario: str | None = None, bank_dir: str | P
     has_bank = bank is not None and Path(bank, "meta.json").exists()
     r = {**recipe, "channel": {**recipe["channel"], "name": sc, "bank": str(bank) if has_bank else None,
                                "seed": channel_seed}}
-    if channel_source:
-        system = build_mumimo_system(r)
-    else:  # weights only (no bank, no Sionna): H must then be given to forward()
-        from semcom.channels.tr38901 import MUMIMODownlinkChannel
-        from semcom.systems.mumimo import MUMIMOSemanticSystem
-
-        m = recipe["model"]
-        system = MUMIMOSemanticSystem(MUMIMODownlinkChannel(None), nf, m.get("variant", "full"), int(m.get("num_users", 4)),
-                                      int(m.get("num_antennas", 4)), precoder=m.get("precoder"),
-                                      alpha_init=float(m.get("alpha_init", 1.0)))
+    system = build_mumimo_system(r, channel_source=channel_source)
     state = {k[len("system."):]: v for k, v in info["state_dict"].items() if k.startswith("system.")}
     missing, unexpected = system.load_state_dict(state, strict=False)
     if unexpected or [k for k in missing if not k.startswith("channel.")]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from semcom.data import atomic_write
 from semcom.evaluate import read_results
+from semcom.reports.common import curve, md_table, pyplot, save_png, training_table
 
 SETS = {"animals": "CIFAR-10 animal test images (in distribution)",
         "vehicles": "CIFAR-10 vehicle test images (out of distribution)",
@@ -25,23 +26,8 @@ SETS = {"animals": "CIFAR-10 animal test images (in distribution)",
 MAIN = ["ldm-ddim:1", "ldm-ddim:10", "ldm-none", "ldm-lmmse"]
 
 
-def _curve(res: dict[str, Any], model: str, channel: str = "awgn", key: str = "psnr") -> dict[float, float]:
-    return {float(r["snr_db"]): r[key] for r in res["rows"]
-            if r["model"] == model and r["channel"] == channel and r.get(key) is not None}
-
-
 def _models(res: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(r["model"] for r in res["rows"]))
-
-
-def _table(res: dict[str, Any], models: list[str], snrs: list[float], channel: str = "awgn", key: str = "psnr",
-           fmt: str = ".2f") -> list[str]:
-    lines = ["| model | " + " | ".join(f"{s:g} dB" for s in snrs) + " |", "|---|" + "---:|" * len(snrs)]
-    for m in models:
-        c = _curve(res, m, channel, key)
-        if c:
-            lines.append(f"| {m} | " + " | ".join(format(c[s], fmt) if s in c else "-" for s in snrs) + " |")
-    return lines + [""]
 
 
 def ood_claim(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -58,9 +44,9 @@ def ood_claim(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
         snrs = sorted({float(r["snr_db"]) for r in res["rows"] if r["channel"] == "awgn"})
         per: dict[str, Any] = {}
         for s in snrs:
-            drop = {m: round(_curve(ind, m)[s] - _curve(res, m)[s], 3) for m in models
-                    if s in _curve(ind, m) and s in _curve(res, m)}
-            absolute = {m: round(_curve(res, m)[s], 3) for m in models if s in _curve(res, m)}
+            drop = {m: round(curve(ind, m)[s] - curve(res, m)[s], 3) for m in models
+                    if s in curve(ind, m) and s in curve(res, m)}
+            absolute = {m: round(curve(res, m)[s], 3) for m in models if s in curve(res, m)}
             if drop:
                 per[f"{s:g}"] = {"drop_db": drop, "least_drop": min(drop, key=drop.__getitem__),
                                  "best_psnr": max(absolute, key=absolute.__getitem__)}
@@ -89,7 +75,7 @@ def ablation_claim(res: dict[str, Any]) -> dict[str, Any]:
                 continue
             per = {}
             for s in sorted({float(r["snr_db"]) for r in res["rows"]}):
-                vals = {f: _curve(res, m)[s] for f, m in facs.items() if s in _curve(res, m)}
+                vals = {f: curve(res, m)[s] for f, m in facs.items() if s in curve(res, m)}
                 best = max(vals, key=vals.__getitem__)
                 per[f"{s:g}"] = {"psnr_by_factor": {f"{f:g}": round(v, 3) for f, v in sorted(vals.items())},
                                  "best_factor": best, "derived_minus_best_db": round(vals[1.0] - vals[best], 3)}
@@ -98,17 +84,8 @@ def ablation_claim(res: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_sets(results: dict[str, dict[str, Any]], out: Path) -> Path:
-    plt = _plt()
+    plt = pyplot()
     names = [n for n in SETS if n in results]
     fig, axes = plt.subplots(1, len(names), figsize=(5.2 * len(names), 4.0), squeeze=False)
     for ax, n in zip(axes[0], names):
@@ -116,7 +93,7 @@ def plot_sets(results: dict[str, dict[str, Any]], out: Path) -> Path:
         for m in _models(res):
             if "*x" in m:
                 continue
-            c = _curve(res, m)
+            c = curve(res, m)
             if c:
                 ax.plot(list(c), list(c.values()), marker="o", markersize=3, label=m,
                         linestyle="--" if m.startswith("djscc") else "-")
@@ -126,13 +103,11 @@ def plot_sets(results: dict[str, dict[str, Any]], out: Path) -> Path:
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=6)
     fig.tight_layout()
-    atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
-    return out
+    return save_png(fig, out)
 
 
 def plot_ablation(res: dict[str, Any], claims: dict[str, Any], out: Path) -> Path:
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(1, max(1, len(claims)), figsize=(5.0 * max(1, len(claims)), 3.8), squeeze=False)
     for ax, (name, c) in zip(axes[0], claims.items()):
         for s, v in c["per_snr"].items():
@@ -146,9 +121,7 @@ def plot_ablation(res: dict[str, Any], claims: dict[str, Any], out: Path) -> Pat
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=6)
     fig.tight_layout()
-    atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
-    return out
+    return save_png(fig, out)
 
 
 def report(folder: Path) -> dict[str, Any]:
@@ -181,14 +154,9 @@ def report(folder: Path) -> dict[str, Any]:
           "  favour the LDM in the out-of-distribution comparison.",
           "* Committed checkpoints (`checkpoints/`, slim; the denoiser in float16): the codec, the denoiser and the",
           "  DLPS DJSCC; `tests/test_ldm_golden.py` re-evaluates them against `animals.json`.", ""]
-    summaries = sorted((folder / "train").glob("*.summary.json")) if (folder / "train").exists() else []
-    if summaries:
-        md += ["### Training (2 CPU cores shared by several runs; one thread each)", "",
-               "| run | epochs | images/epoch | wall time (min) | images/s |", "|---|---:|---:|---:|---:|"]
-        for f in summaries:
-            s = json.loads(f.read_text())
-            md.append(f"| {s['name']} | {s['epochs']} | {s['train_images'] // max(1, s['epochs'])} | "
-                      f"{s['wall_time_s'] / 60:.1f} | {s['train_images_per_s']} |")
+    train = training_table(folder)
+    if train:
+        md += ["### Training (2 CPU cores shared by several runs; one thread each)", "", *train]
         md += ["", "These are short CPU schedules (the paper trains Stable-Diffusion-scale models): absolute PSNRs are",
                "those of small models after a few epochs; the comparisons are between models trained on the same",
                "images.", ""]
@@ -201,10 +169,10 @@ def report(folder: Path) -> dict[str, Any]:
         ldm_models = [m for m in models if m.startswith("ldm-")]
         md += [f"### {SETS[n]} ({res['dataset']['num_images']} images)", "",
                f"Command: `{res.get('command') or 'see scripts/ldm_cpu.sh'}`", "",
-               "PSNR (dB):", "", *_table(res, models, snrs),
-               "SSIM:", "", *_table(res, models, snrs, key="ssim", fmt=".3f"),
+               "PSNR (dB):", "", *md_table(res, models, snrs),
+               "SSIM:", "", *md_table(res, models, snrs, key="ssim", fmt=".3f"),
                "Latent RMSE (per latent value, unit-power latents) and the receiver's SNR estimate:", "",
-               *_table(res, ldm_models, snrs, key="latent_rmse", fmt=".3f")]
+               *md_table(res, ldm_models, snrs, key="latent_rmse", fmt=".3f")]
         r0 = next((r for r in res["rows"] if r["model"] == ldm_models[0]), None) if ldm_models else None
         if r0 is not None and "snr_est_mean_db" in r0:
             md += ["| SNR (dB) | estimate mean (dB) | estimate std (dB) | true SNR of the latents, mean (dB) | "
@@ -223,7 +191,7 @@ def report(folder: Path) -> dict[str, Any]:
         dj = [m for m in models if m.startswith("djscc-")]
         ind: dict[str, Any] = {}
         for sv in snrs:
-            vals = {m: _curve(res, m)[sv] for m in models if sv in _curve(res, m)}
+            vals = {m: curve(res, m)[sv] for m in models if sv in curve(res, m)}
             best_diff = max(diff, key=lambda m: vals.get(m, -1e9)) if diff else None
             ind[f"{sv:g}"] = {"best": max(vals, key=vals.__getitem__), "best_diffusion": best_diff,
                               "diffusion_minus_none_db": round(vals[best_diff] - vals["ldm-none"], 3)

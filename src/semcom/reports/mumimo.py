@@ -20,6 +20,7 @@ from typing import Any
 
 from semcom.data import atomic_write
 from semcom.evaluate import read_results
+from semcom.reports.common import curve, pyplot, save_png, training_table
 
 #: The paper's figures quoted by the issue (N_f = 128 unless said otherwise).
 PAPER = {"full_peak_psnr_db": 26.0, "no_pilot_peak_psnr_db": 25.09, "rzf_below_full_db": 1.0,
@@ -55,19 +56,6 @@ def collect(runs: Path, out: Path) -> list[str]:
     return done
 
 
-def _curve(res: dict[str, Any], model: str, channel: str, key: str = "psnr") -> dict[float, float]:
-    return {float(r["snr_db"]): r[key] for r in res["rows"] if r["model"] == model and r["channel"] == channel}
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _by_variant(res: dict[str, Any]) -> dict[str, str]:
     out = {}
     for m in res["models"]:
@@ -76,12 +64,12 @@ def _by_variant(res: dict[str, Any]) -> dict[str, str]:
 
 
 def plot_metric(res: dict[str, Any], key: str, out: Path, ylabel: str) -> Path:
-    plt = _plt()
+    plt = pyplot()
     chans = list(dict.fromkeys(r["channel"] for r in res["rows"]))
     fig, axes = plt.subplots(1, len(chans), figsize=(5.0 * len(chans), 3.9), squeeze=False)
     for ax, ch in zip(axes[0], chans):
         for v, m in _by_variant(res).items():
-            c = _curve(res, m, ch, key)
+            c = curve(res, m, ch, key)
             ax.plot(list(c), list(c.values()), marker="o", markersize=3, label=v, ls="--" if v == "djscc" else "-")
         trained = {m["trained_on"] for m in res["models"]}
         ax.set_title(f"test {ch.upper()} (trained on {', '.join(sorted(trained)).upper()})", fontsize=9)
@@ -90,13 +78,11 @@ def plot_metric(res: dict[str, Any], key: str, out: Path, ylabel: str) -> Path:
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
-    return out
+    return save_png(fig, out)
 
 
 def plot_fig10(curves: dict[str, dict[str, Any]], stops: dict[str, dict[str, Any]], out: Path) -> Path:
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.0, 3.9))
     for name, c in curves.items():
         ax.plot(c["step"], c["train_loss"], label=name, lw=1)
@@ -110,9 +96,7 @@ def plot_fig10(curves: dict[str, dict[str, Any]], stops: dict[str, dict[str, Any
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
-    return out
+    return save_png(fig, out)
 
 
 def report(folder: Path) -> dict[str, Any]:
@@ -132,14 +116,10 @@ def report(folder: Path) -> dict[str, Any]:
           "  symmetric decoder, classical RZF, same grid and bandwidth). Loss MSE + 0.01 CE (the paper gives no weight).",
           "* CIFAR-10 (JPEG-decoded copy, quality 75, 4:2:0); consecutive test images form one sample of 4 users.",
           "  PSNR = **mean of per-image PSNR** over all users and images; accuracy = top-1 of the receiver's head.", ""]
-    summaries = sorted((folder / "train").glob("*.summary.json")) if (folder / "train").exists() else []
-    if summaries:
+    train = training_table(folder, passes=True)
+    if train:
         md += ["### Training: far shorter than the paper's (2 CPU cores; the paper: 100 epochs of 50,000 images)", "",
-               "| run | epochs | images/epoch | image passes | wall time (min) | images/s |", "|---|---:|---:|---:|---:|---:|"]
-        for f in summaries:
-            s = json.loads(f.read_text())
-            md.append(f"| {s['name']} | {s['epochs']} | {s['train_images'] // max(1, s['epochs'])} | {s['train_images']} | "
-                      f"{s['wall_time_s'] / 60:.1f} | {s['train_images_per_s']} |")
+               *train]
         md += ["", "Every model saw the same number of images; all are far from converged, so absolute PSNRs are well",
                "below the paper's and the gaps between variants are those of this short schedule.", ""]
     f = folder / "eval_nf32.json"
@@ -160,7 +140,7 @@ def report(folder: Path) -> dict[str, Any]:
                 md += [f"{title}, test scenario {ch.upper()}:", "",
                        "| variant | " + " | ".join(f"{s:g}" for s in snrs) + " |", "|---|" + "---:|" * len(snrs)]
                 for v, m in var.items():
-                    c = _curve(res, m, ch, key)
+                    c = curve(res, m, ch, key)
                     md.append(f"| {v} | " + " | ".join(format(c[s], fmt) if s in c else "-" for s in snrs) + " |")
                 md.append("")
         # per-user spread at the top SNR on UMi
@@ -174,17 +154,17 @@ def report(folder: Path) -> dict[str, Any]:
         c: dict[str, Any] = {}
         umi = chans[0]
         for v, m in var.items():
-            p = _curve(res, m, umi)
-            a = _curve(res, m, umi, "accuracy")
+            p = curve(res, m, umi)
+            a = curve(res, m, umi, "accuracy")
             c[v] = {"peak_psnr_db": round(max(p.values()), 3), "psnr_at_7db": round(p.get(7.0, float("nan")), 3),
                     "accuracy_at_7db": round(a.get(7.0, float("nan")), 4),
-                    "psnr_minus_full_db": {f"{s:g}": round(p[s] - _curve(res, var['full'], umi)[s], 3) for s in p}
+                    "psnr_minus_full_db": {f"{s:g}": round(p[s] - curve(res, var['full'], umi)[s], 3) for s in p}
                     if "full" in var else None}
         claims["umi"] = c
         if len(chans) > 1:
             mm = {}
             for v, m in var.items():
-                mm[v] = {ch: {f"{s:g}": round(_curve(res, m, ch)[s] - _curve(res, m, umi)[s], 3) for s in snrs}
+                mm[v] = {ch: {f"{s:g}": round(curve(res, m, ch)[s] - curve(res, m, umi)[s], 3) for s in snrs}
                          for ch in chans[1:]}
             claims["cross_scenario_minus_umi_db"] = mm
             md += ["### Cross-scenario mismatch (trained on UMi)", "",

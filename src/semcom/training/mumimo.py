@@ -30,7 +30,9 @@ from semcom.training.module import check_finite
 from semcom.training.snr import create_sampler
 
 
-def build_mumimo_system(recipe: dict[str, Any]) -> Any:
+def build_mumimo_system(recipe: dict[str, Any], channel_source: bool = True) -> Any:
+    """The recipe's system; ``channel_source=False`` builds it without a source of H (no bank, no Sionna):
+    H must then be given to ``forward``."""
     from semcom.channels.ofdm import OFDMGrid
     from semcom.channels.tr38901 import ChannelBank, MUMIMODownlinkChannel, TR38901Downlink
     from semcom.systems.mumimo import MUMIMOSemanticSystem
@@ -40,8 +42,10 @@ def build_mumimo_system(recipe: dict[str, Any]) -> Any:
     scenario = c.get("name", "umi")
     if scenario not in ("umi", "uma", "rma"):
         raise SemcomError(f"channel.name={scenario!r}; seed 002's system runs over umi, uma or rma")
-    if c.get("bank"):
-        source: Any = ChannelBank.open(c["bank"], expect={"scenario": scenario, "num_subcarriers": nf})
+    if not channel_source:
+        source: Any = None
+    elif c.get("bank"):
+        source = ChannelBank.open(c["bank"], expect={"scenario": scenario, "num_subcarriers": nf})
     else:
         source = TR38901Downlink(scenario, OFDMGrid(nf), num_users=int(m.get("num_users", 4)), seed=int(c.get("seed", 0)))
     return MUMIMOSemanticSystem(MUMIMODownlinkChannel(source), nf, m.get("variant", "full"), int(m.get("num_users", 4)),
