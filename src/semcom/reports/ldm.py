@@ -256,7 +256,8 @@ def report(folder: Path) -> dict[str, Any]:
         if f.exists():
             b = json.loads(f.read_text())
             md += [f"## Receiver speed ({dev.upper()}: {b.get('gpu') or b['cpu']}, {b['threads']} thread(s), batch "
-                   f"{b['batch']})", "", f"`python benchmarks/ldm_receiver.py ... --device {'cuda' if dev == 'gpu' else 'cpu'}`"
+                   f"{b['batch']})", "", f"`python benchmarks/ldm_receiver.py --codec {b['codec']} --denoiser {b['denoiser']} --djscc {b['djscc']} "
+                   f"--device {b['device']} --batch {b['batch']} --repeats {b['repeats']} --out {f}`"
                    " (the receiver alone: SNR estimate, t*/s, reverse process, VAE decoder; DJSCC: its decoder), "
                    "median of repeated calls in one run.", "",
                    "| receiver | images/s | DJSCC decoder is x faster |", "|---|---:|---:|"]

@@ -178,7 +178,8 @@ def report(folder: Path) -> dict[str, Any]:
         if grids:
             md += ["### Fig. 12 look-alike: reconstructions per user", "",
                    "One test sample (4 users), one channel realization, the same noise for every model; PSNR above",
-                   "each image.", ""] + [f"![{g.stem}]({g.name})" for g in grids] + [""]
+                   "each image (`semcom mumimo runs/mumimo/umi_nf32_{full,no_pilot,rzf,djscc}/checkpoints/last.ckpt"
+                   " --scenario umi --scenario rma --grid-only --grid-snr=-5,0,5 --out results/mumimo --name eval_nf32`).", ""] + [f"![{g.stem}]({g.name})" for g in grids] + [""]
     curves = {f.name[:-len(".curve.json")]: json.loads(f.read_text()) for f in sorted((folder / "train").glob("*.curve.json"))}
     stops = {f.name[:-len(".stopped.json")]: json.loads(f.read_text()) for f in sorted((folder / "train").glob("*.stopped.json"))}
     fig10 = {k: v for k, v in curves.items() if k.endswith(("_zf", "_no_pilot"))}
@@ -226,7 +227,9 @@ def report(folder: Path) -> dict[str, Any]:
         claims["complexity"] = {}
         for f in cx:
             r = json.loads(f.read_text())
-            md += [f"`{f.name}` - {r['device']}, torch {r['torch']}, median of {r['repeats']}:", "",
+            nf = r["rows"][0]["num_subcarriers"]
+            md += [f"`{f.name}` - {r['device']}, torch {r['torch']}, median of {r['repeats']} "
+                   f"(`semcom complexity --nf {nf} --repeats {r['repeats']} --out {folder / f.name}`):", "",
                    "| variant | N_f | encoder params | precoder params | decoder params | decoder MiB | encoder ms | "
                    "precoder ms | decoder ms |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
             for row in r["rows"]:
