@@ -54,7 +54,7 @@ reproduce-dlps: install
 	$(BIN)/semcom eval $(sort $(wildcard $(DLPS_CKPT)/fig3x_*.ckpt)) $(DLPS_EVAL) --batch-size 2000 --out results/dlps/parts --name fig3x
 	$(BIN)/semcom eval $(sort $(wildcard $(DLPS_CKPT)/fig4_k264_*.ckpt)) $(DLPS_EVAL) --batch-size 2000 --out results/dlps --name fig4
 	$(BIN)/semcom merge results/dlps/parts/fig3_seeds01.json results/dlps/parts/fig3_seeds23.json --out results/dlps --name fig3
-	$(BIN)/python -m semcom.reports.dlps report results/dlps
+	$(BIN)/semcom report dlps results/dlps
 
 # seed 003 (issue 9): trainings (skipped where done), evaluations, ablation, benchmark, report
 reproduce-ldm: install

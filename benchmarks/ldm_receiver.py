@@ -23,22 +23,23 @@ from typing import Any
 import torch
 
 from semcom.channels import AWGNChannel
-from semcom.complexity import median_seconds
+from semcom.evaluation.complexity import median_seconds
 from semcom.data import atomic_write
 
 
 def run(codec: str | None, denoiser: str | None, djscc: str | None, device: str = "cpu", batch: int = 64,
         repeats: int = 5, steps: tuple[int, ...] = (1, 10, 50)) -> dict[str, Any]:
-    from semcom.checkpoint import load_system
+    from semcom.evaluation.point_to_point import load_checkpoint
     from semcom.models import create as create_model
-    from semcom.systems.ldm import DiffusionDenoiser, LatentCodec, LDMReceiverSystem
-    from semcom.training.ldm import load_codec, load_denoiser
+    from semcom.models.diffusion import DiffusionDenoiser
+    from semcom.models.latent import LatentCodec
+    from semcom.systems.ldm import LDMReceiverSystem, load_codec, load_denoiser
 
     torch.manual_seed(0)
     c = (load_codec(codec) if codec else LatentCodec.small(width=32)).to(device).eval()
     d = (load_denoiser(denoiser) if denoiser else DiffusionDenoiser.small(width=32)).to(device).eval()
     if djscc:
-        model = load_system(djscc)[0].system.model.to(device).eval()
+        model = load_checkpoint(djscc).model.to(device).eval()
     else:
         model = create_model("djscc", k=128, adapter="linear").to(device).eval()
     x = torch.rand(batch, 3, 32, 32, device=device)

@@ -51,7 +51,7 @@ for j in "${jobs_list[@]}"; do
 done
 wait
 log "trainings done"
-$PY -m semcom.reports.dlps collect "$WORK/runs" "$WORK/collected" | tail -3
+$PY -m semcom report dlps "$WORK/collected" --collect "$WORK/runs" | tail -3
 tar -C "$WORK" -czf "$OUT/train.tar.gz" collected logs
 log "benchmark"
 $PY benchmarks/train_throughput.py --device "$DEVICE" $BENCH --out "$OUT/bench_gpu.json" 2>&1 | tail -4 | tee -a "$OUT/log.txt" || log "benchmark failed"

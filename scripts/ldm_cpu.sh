@@ -29,4 +29,4 @@ semcom ldm $ck --receiver ddim:1 $pt --snr=-5,0,5,10,20 --classes animals --limi
   --name ablation --no-plot
 python benchmarks/ldm_receiver.py $ck --djscc $RUNS/djscc_animals_dlps/checkpoints/last.ckpt --device $DEVICE \
   --out $OUT/benchmark_$([ "$DEVICE" = cuda ] && echo gpu || echo cpu).json
-python -m semcom.reports.ldm $OUT
+semcom report ldm $OUT

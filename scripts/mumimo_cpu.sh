@@ -33,5 +33,5 @@ ck=(); for v in full no_pilot rzf djscc; do ck+=($RUNS/umi_nf32_$v/checkpoints/l
 semcom mumimo "${ck[@]}" --scenario umi --scenario rma --grid-only --grid-snr=-5,0,5 --out $OUT --name eval_nf32
 semcom complexity --nf 32 --repeats 30 --out $OUT/complexity_cpu_nf32.json
 semcom complexity --nf 128 --repeats 30 --out $OUT/complexity_cpu_nf128.json
-python -m semcom.reports.mumimo collect $RUNS $OUT
-python -m semcom.reports.mumimo report $OUT
+semcom report mumimo $OUT --collect $RUNS
+semcom report mumimo $OUT

@@ -46,4 +46,4 @@ $SEM mismatch $C/cls_k64_lam{0.0,0.5,1.0}.ckpt --snr 0:20:2 --channel awgn --cha
   --limit $EVAL_LIMIT --out "$OUT" --name classification
 $SEM mismatch $C/robust_{plain,kl,kl_beta1e-3,adv}_10dB.ckpt --snr 0:20:2 --channel awgn --channel rayleigh --csi perfect --csi pilot \
   --metrics psnr,ssim --limit $EVAL_LIMIT --out "$OUT" --name robust_training
-.venv/bin/python -m semcom.reports.robust "$OUT"
+.venv/bin/semcom report robust "$OUT"

@@ -15,7 +15,7 @@ from semcom.baselines.sscc import payload_bit_matrix, psnr_uint8, summarize, wil
 from semcom.cli import main
 from semcom.data import build_dataset
 from semcom.errors import SemcomError
-from semcom.evaluate import read_results
+from semcom.evaluation.results import read_results
 
 AVAILABLE = [n for n, ok in available_codecs().items() if ok == "ok"]
 
@@ -215,14 +215,14 @@ def test_quality_table_equals_rate_control(images: np.ndarray) -> None:
 
 
 def test_sscc_report_from_small_runs(tmp_path) -> None:
-    from semcom.reports.sscc import main as report_main
+    from semcom.reports.sscc import report
 
     common = ["--codec", "jpeg", "--dataset", "embedded", "--limit", "4", "--no-plot", "--out", str(tmp_path)]
     assert main(["baseline", *common, "--mod", "4qam", "--rate", "1/2", "--channel", "umi", "--channel", "rma",
                  "--snr", "5,25", "--name", "fig8_nf32"]) == 0
     assert main(["baseline", *common, "--mod", "16qam", "--rate", "1/2", "--channel", "awgn", "--channel-uses", "264",
                  "--snr", "0,10,20", "--ideal", "--name", "p2p_k264"]) == 0
-    assert report_main([str(tmp_path), str(tmp_path / "no_dlps")]) == 0
+    report(tmp_path, tmp_path / "no_dlps")
     st = json.loads((tmp_path / "statements.json").read_text())
     assert st["awgn_k264_bound_above_every_practical_point"] is True
     assert "umi/jpeg/4qam/1/2" in st["fig8"]

@@ -133,12 +133,12 @@ def test_export_writes_a_slim_loadable_checkpoint(tmp_path: Path, capsys: pytest
     assert main(["export", str(full), str(tmp_path / "half.ckpt"), "--half"]) == 0
     import torch
 
-    from semcom.checkpoint import load_system
+    from semcom.systems import load
 
-    a, b = load_system(tmp_path / "slim.ckpt")[0], load_system(tmp_path / "half.ckpt")[0]
+    a, b = load(tmp_path / "slim.ckpt"), load(tmp_path / "half.ckpt")
     x = torch.rand(2, 3, 32, 32)
     with torch.no_grad():
-        za, zb = a.system.model.encode(x), b.system.model.encode(x)
+        za, zb = a.model.encode(x), b.model.encode(x)
     assert torch.allclose(za, zb, atol=2e-2) and not torch.equal(za, zb)
     assert (tmp_path / "half.ckpt").stat().st_size < 0.75 * (tmp_path / "slim.ckpt").stat().st_size
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from semcom.demo import run
+from semcom.cli.demo import run
 
 
 def test_demo_writes_plot_grid_and_results(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from semcom.evaluate import evaluate
+from semcom.evaluation.point_to_point import evaluate
 
 ROOT = Path(__file__).resolve().parents[1] / "results" / "dlps"
 

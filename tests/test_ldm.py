@@ -8,7 +8,9 @@ pytest.importorskip("diffusers")
 
 from semcom.channels import AWGNChannel, BlockFadingChannel  # noqa: E402
 from semcom.errors import SemcomError  # noqa: E402
-from semcom.systems.ldm import DiffusionDenoiser, LatentCodec, LDMReceiverSystem, reverse  # noqa: E402
+from semcom.models.diffusion import DiffusionDenoiser, reverse  # noqa: E402
+from semcom.models.latent import LatentCodec  # noqa: E402
+from semcom.systems.ldm import LDMReceiverSystem  # noqa: E402
 
 
 class OracleUNet(nn.Module):
@@ -83,7 +85,7 @@ def test_denoiser_training_loss_backpropagates() -> None:
 
 
 def test_latent_shape_and_snr_range_errors(codec) -> None:
-    from semcom.systems import ldm_math as L
+    from semcom.models import ldm_math as L
 
     den = DiffusionDenoiser.small(width=16)
     with pytest.raises(SemcomError, match=r"trained on latents \[B, 4, 8, 8\], got \[2, 4, 16, 16\]"):
@@ -132,7 +134,7 @@ def test_perturbation_factors_move_t_star_and_scale(codec) -> None:
 
 
 def test_single_step_estimate_equals_ddim_with_one_step() -> None:
-    from semcom.systems import ldm_math as L
+    from semcom.models import ldm_math as L
 
     torch.manual_seed(0)
     den = DiffusionDenoiser.small(width=16).eval()
@@ -146,7 +148,7 @@ def test_single_step_estimate_equals_ddim_with_one_step() -> None:
 
 
 def test_snr_dependent_number_of_steps(codec) -> None:
-    from semcom.ldm_eval import parse_receiver
+    from semcom.evaluation.ldm import parse_receiver
     from semcom.systems.ldm import AUTO_STRIDE
 
     den = DiffusionDenoiser.small(width=16)

@@ -21,7 +21,7 @@ def committed(model: str, snr_db: float, key: str = "psnr") -> float:
 def test_ldm_checkpoints_reproduce_committed_psnr() -> None:
     # the 300 animal images of the package's embedded subset (50 per class) against the committed figures
     # on 1,000 CIFAR-10 animal test images, AWGN at 0 and 10 dB
-    from semcom.ldm_eval import evaluate_ldm
+    from semcom.evaluation.ldm import evaluate_ldm
 
     res = evaluate_ldm(str(CK / "vae_animals.ckpt"), str(CK / "denoiser_animals.ckpt"), [0.0, 10.0], ["awgn"],
                        ["ddim:1", "none"], dataset="embedded", split="train", classes="animals",

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from semcom.errors import SemcomError
-from semcom.systems import ldm_math as L
+from semcom.models import ldm_math as L
 
 
 def test_linear_schedule_matches_ddpm() -> None:

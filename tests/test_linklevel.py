@@ -6,13 +6,13 @@ import pytest
 import torch
 
 from semcom import SemcomError
-from semcom.channels.linklevel import LinkLevelMIMO, seed004_region
+from semcom.channels.linklevel import LinkLevelMIMO, uplink_region
 from semcom.channels.ofdm import OFDMGrid
 from semcom.channels.precoding import svd_precoding
 
 
-def test_seed004_uplink_shapes_and_normalisation() -> None:
-    h = seed004_region(2, seed=1).generate(4)
+def test_liu2025_uplink_shapes_and_normalisation() -> None:
+    h = uplink_region(2, seed=1).generate(4)
     assert h.shape == (4, 72, 14, 2, 4) and h.dtype == torch.complex64
     assert torch.allclose(h.abs().pow(2).mean(dim=(1, 2, 3, 4)), torch.ones(4), atol=1e-4)
     v, w, s = svd_precoding(h)  # two parallel streams per resource element
@@ -39,7 +39,7 @@ def test_speed_makes_the_channel_vary_within_the_slot() -> None:
 
 def test_bad_parameters() -> None:
     with pytest.raises(SemcomError, match="regions 1-4"):
-        seed004_region(5)
+        uplink_region(5)
     with pytest.raises(SemcomError, match="profile 'F'"):
         LinkLevelMIMO("CDL", "F")
     with pytest.raises(SemcomError, match="'CDL' or 'TDL'"):

@@ -52,7 +52,7 @@ def test_learnable_alpha_stays_positive_and_training_step_runs() -> None:
 
 def test_pilots_are_in_the_grid_and_the_reference() -> None:
     sys_ = MUMIMOSemanticSystem(MUMIMODownlinkChannel(None), 32, "full")
-    grid = OFDMGrid(32, pilot_symbols="seed002", num_streams=4)
+    grid = OFDMGrid(32, pilot_symbols="li2025", num_streams=4)
     assert grid.pilot_symbols == [2, 11] and sys_.pilot_ref.shape == (4, 2, 14, 32)
     nonzero = sys_.pilot_ref.abs().sum(dim=(1, 3)) > 0  # [K, T]
     assert nonzero[:, [2, 11]].all() and not nonzero[:, [0, 1, 3, 10, 12, 13]].any()

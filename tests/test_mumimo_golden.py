@@ -14,7 +14,7 @@ def test_mumimo_full_reproduces_committed_psnr(tmp_path: Path) -> None:
     # 500 CIFAR-10 test images of the embedded subset (125 samples of 4 users) over 200 fresh UMi test
     # realizations (Sionna, seed 1) against the committed figure (1,000 images, the 1,000-realization test bank)
     from semcom.cli import main
-    from semcom.mumimo_eval import evaluate_mumimo
+    from semcom.evaluation.mumimo import evaluate_mumimo
 
     assert main(["channels", "generate", "--scenario", "umi", "--nf", "32", "--n", "200", "--seed", "1",
                  "--out", str(tmp_path / "umi_nf32_test")]) == 0

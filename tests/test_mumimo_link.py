@@ -71,7 +71,7 @@ def test_bler_command_writes_json_and_plot(tmp_path) -> None:  # type: ignore[no
 
 
 def test_crossing() -> None:
-    from semcom.bler import crossing_db
+    from semcom.evaluation.bler import crossing_db
 
     assert crossing_db([(0.0, 1.0), (2.0, 0.01)], 0.1) == 1.0
     assert crossing_db([(0.0, 1.0), (2.0, 0.5)], 0.1) is None

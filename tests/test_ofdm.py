@@ -10,8 +10,8 @@ from semcom.channels.ofdm import OFDMGrid
 
 
 @pytest.mark.parametrize("nf", [32, 64, 128])
-def test_seed002_grid(nf: int) -> None:
-    g = OFDMGrid(nf, pilot_symbols="seed002")
+def test_li2025_grid(nf: int) -> None:
+    g = OFDMGrid(nf, pilot_symbols="li2025")
     assert g.num_data_symbols == 12 * nf
     mask = g.pilot_mask[0, 0]
     assert mask[[2, 11]].all() and not mask[[0, 1, 3, 10, 12, 13]].any()
@@ -23,8 +23,8 @@ def test_seed002_grid(nf: int) -> None:
     assert grid[0, 0, 0, 0, 1] == x[0, 0, 0, 1] and grid[0, 0, 0, 3, 0] == x[0, 0, 0, 2 * nf]
 
 
-def test_seed004_grid_comb_over_antennas() -> None:
-    g = OFDMGrid(72, pilot_symbols="seed004", num_streams=4)
+def test_liu2025_grid_comb_over_antennas() -> None:
+    g = OFDMGrid(72, pilot_symbols="liu2025", num_streams=4)
     assert g.pilot_symbols == [0, 4, 9, 13] and g.num_data_symbols == 10 * 72
     pilots = g.pilot_grid()  # [1, 4, 14, 72]
     used = pilots[0, :, 0].abs() > 0  # which subcarriers each stream uses on a pilot symbol

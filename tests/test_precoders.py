@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from semcom.errors import SemcomError
-from semcom.models.precoders import HybridRZF, LinearRZF, create_precoder
+from semcom.channels.precoding import Precoder
+from semcom.models.precoders import HybridRZF, create_precoder
 
 
 def _channel(b=2, f=4, t=3, k=4, m=4, seed=0):
@@ -18,7 +19,7 @@ def test_total_power_constraint_and_fresh_hybrid_equals_learnable_rzf() -> None:
     h, s = _channel()
     n0 = torch.tensor([0.1, 0.01])
     hyb = HybridRZF(4, 4, alpha_init=1.0).eval()
-    lin = LinearRZF(alpha=1.0)
+    lin = Precoder("rzf", alpha=1.0, normalization="grid")
     x_h, x_l = hyb(s, h, n0), lin(s, h, n0)
     p = x_h.abs().pow(2).sum(-1).mean(dim=(1, 2))
     assert torch.allclose(p, torch.ones(2), atol=1e-5)
@@ -66,4 +67,4 @@ def test_bad_precoder_options() -> None:
     with pytest.raises(SemcomError, match="alpha_init=0"):
         HybridRZF(alpha_init=0.0)
     with pytest.raises(SemcomError, match="must be >= 0"):
-        LinearRZF(alpha=-1.0)
+        Precoder("rzf", alpha=-1.0)

@@ -80,8 +80,8 @@ def test_precoder_module_and_gradients() -> None:
     assert x.shape == (4, 4)
     x.abs().pow(2).sum().backward()
     assert h.grad is not None and torch.isfinite(h.grad).all()
-    with pytest.raises(SemcomError, match="precoder 'svd'"):
-        Precoder("svd")  # type: ignore[arg-type]
+    with pytest.raises(SemcomError, match="precoder 'mmse'"):
+        Precoder("mmse")  # type: ignore[arg-type]
     with pytest.raises(SemcomError, match="complex channel matrix"):
         zf(torch.randn(2, 4, 4))
     assert normalize_precoder(torch.ones(1, 2, 2, dtype=torch.complex64), 4.0).abs().pow(2).sum() == pytest.approx(4.0)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from semcom import SemcomError
-from semcom.training.module import build_sampler, build_system
+from semcom.systems.jscc import build_point_to_point as build_system
+from semcom.training.base import build_sampler
 from semcom.training.recipe import load_recipe, to_dict
 
 ALL_CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml"))

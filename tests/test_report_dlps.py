@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from semcom.reports.dlps import main
+from semcom.cli import main
 
 SNRS = [float(s) for s in range(-5, 26)]
 
@@ -35,7 +35,7 @@ def test_claims_on_synthetic_curves(tmp_path: Path) -> None:
     for t in (0, 4, 8, 12, 16):
         fig4 += rows(f"fig4_k264_snr{t}dB", lambda s, t=t: 25 + 0.2 * s + 0.3 - 0.2 * abs(s - t))
     write(tmp_path, "fig4", fig4)
-    assert main([str(tmp_path)]) == 0
+    assert main(["report", "dlps", str(tmp_path)]) == 0
     claims = json.loads((tmp_path / "claims.json").read_text())
     a = claims["a_awgn"]
     assert a["seeds"] == [0, 1]

@@ -190,7 +190,7 @@ def test_mismatch_tool(tmp_path, capsys) -> None:
 
 
 def test_reconstruction_only_objective_trains_the_head_as_a_probe() -> None:
-    from semcom.training.module import JSCCModule
+    from semcom.systems.jscc import JSCCModule
     from semcom.training.recipe import to_dict
 
     base = ["data.dataset=embedded", "model.k=32", "robust.method=none"]
@@ -208,7 +208,6 @@ def test_reconstruction_only_objective_trains_the_head_as_a_probe() -> None:
 
 
 def test_robust_report_from_synthetic_results(tmp_path) -> None:
-    from semcom.reports.robust import main as report_main
 
     def rows(model, f, channel="awgn", csi="-", extra=None):
         return [{"model": model, "channel": channel, "csi": csi, "snr_db": float(s), "psnr": f(s), **(extra or {})}
@@ -219,7 +218,7 @@ def test_robust_report_from_synthetic_results(tmp_path) -> None:
     r += rows("adjscc_k512_w64", lambda x: 25.1) + rows("djscc_k512_mixture", lambda x: 24.5)
     models = [{"label": m} for m in [*ded.values(), "adjscc_k512_w64", "djscc_k512_mixture"]]
     (tmp_path / "adjscc_vs_dedicated.json").write_text(json.dumps({"rows": r, "models": models}))
-    assert report_main([str(tmp_path)]) == 0
+    assert main(["report", "robust", str(tmp_path)]) == 0
     claims = json.loads((tmp_path / "claims.json").read_text())
     assert claims["adjscc_matches_or_beats_every_dedicated"] is True
     assert claims["mixture_loses_to_dedicated_at_matched_snr"] is True

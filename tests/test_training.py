@@ -10,9 +10,12 @@ import pytest
 import torch
 
 from semcom import SemcomError
-from semcom.checkpoint import load_system, read_checkpoint
+from semcom.checkpoint import read_checkpoint
+from semcom.systems import PointToPointJSCC
+from semcom.systems import load as load_system
 from semcom.training.fit import fit
-from semcom.training.module import AtomicCheckpointIO, JSCCModule
+from semcom.systems.jscc import JSCCModule
+from semcom.training.base import AtomicCheckpointIO
 from semcom.training.recipe import load_recipe
 
 BASE: dict[str, Any] = {
@@ -83,8 +86,8 @@ def test_bad_data_fails_before_anything_is_written(tmp_path: Path) -> None:
 def test_load_system_checks(tmp_path: Path) -> None:
     run(tmp_path, "train.epochs=1")
     ckpt = tmp_path / "t" / "checkpoints" / "last.ckpt"
-    module, recipe = load_system(ckpt)
-    assert isinstance(module, JSCCModule) and recipe["model"]["k"] == 16
+    system = load_system(ckpt)
+    assert isinstance(system, PointToPointJSCC) and system.recipe["model"]["k"] == 16
     # a checkpoint whose weights belong to another model than its recipe says
     ck = torch.load(ckpt, weights_only=False)
     ck["hyper_parameters"]["recipe"]["model"]["k"] = 40

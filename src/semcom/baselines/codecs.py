@@ -140,7 +140,7 @@ class Codec(ABC):
         return 8 * len(data)
 
     def encode_to_budget(self, img: np.ndarray, max_bits: int) -> tuple[bytes | None, int | None]:
-        """Rate control of seed 002: the largest quality whose payload fits ``max_bits`` (B_max).
+        """Rate control of Li et al. 2025: the largest quality whose payload fits ``max_bits`` (B_max).
 
         Walks down the quality ladder from the top, as the paper does, with a bisection first (payload
         sizes are non-decreasing in quality for these coders; the walk down from the bisection's

@@ -22,10 +22,11 @@ from semcom.baselines.bound import ideal_point
 from semcom.baselines.codecs import create_codec
 from semcom.baselines.sscc import SourceCoded, make_link, mean_image_psnr, rate_control, transmit
 from semcom.errors import SemcomError
-from semcom.evaluate import CIFAR_NOTE, PSNR_REDUCTION, SNR_CONVENTION
+from semcom.evaluation.results import CIFAR_NOTE, PSNR_REDUCTION, SNR_CONVENTION
+from semcom.evaluation.sweep import ChannelPoint, sweep
 
 FAILURE_CONVENTIONS = {
-    "psnr": "the paper's convention (seed 002): PSNR = 0 dB for a failed image",
+    "psnr": "the paper's convention (Li et al. 2025): PSNR = 0 dB for a failed image",
     "psnr_mean_image": "a failed image is replaced by the dataset mean image (training split) and scored against the original",
 }
 
@@ -59,6 +60,23 @@ def load_images(dataset: str, split: str, root: str | None, limit: int | None) -
     if dataset in ("cifar10", "embedded"):
         info["note"] = CIFAR_NOTE
     return imgs, mean, info
+
+
+class _CodedAdapter:
+    """The source-coded images of one codec in the sweep (:func:`semcom.evaluation.sweep.sweep`): each point
+    sends every payload over the link of the channel point (the link draws its noise from ``seed``)."""
+
+    def __init__(self, label: str, sc: SourceCoded, imgs: np.ndarray, mean: np.ndarray, mean_psnr: np.ndarray,
+                 n_src: int, timing: dict[str, float], seed: int) -> None:
+        self.label, self.sc, self.imgs, self.mean, self.mean_psnr = label, sc, imgs, mean, mean_psnr
+        self.n_src, self.timing, self.seed = n_src, timing, seed
+
+    def point(self, channel: ChannelPoint, snr_db: float, generator: Any) -> dict[str, Any]:
+        link = channel.value
+        r = transmit(self.sc, link, snr_db, self.seed, self.imgs, self.mean, self.mean_psnr)
+        self.timing["link_s"] += r.pop("link_seconds")
+        return {**r, "ssim": None, "ms_ssim": None, "eval_seed": self.seed, "k": link.channel_uses,
+                "bandwidth_ratio": link.channel_uses / self.n_src}
 
 
 def run(codecs: list[str], modulations: list[str], rates: list[str], channels: list[str], csis: list[str] | None,
@@ -95,14 +113,10 @@ def run(codecs: list[str], modulations: list[str], rates: list[str], channels: l
                         "psnr_when_received": float(np.nanmean(sc.psnr)) if (~sc.source_failed).any() else None}
                 if label not in {m["label"] for m in models}:
                     models.append({k: v for k, v in meta.items() if k not in ("channel", "csi")})
-                pts = []
-                for s in snr_db:
-                    r = transmit(sc, link, s, seed, imgs, mean, mean_psnr)
-                    timing["link_s"] += r.pop("link_seconds")
-                    rows.append({"model": label, "channel": ch, "csi": link.csi, "snr_db": float(s), **r,
-                                 "ssim": None, "ms_ssim": None, "eval_seed": seed, "k": link.channel_uses,
-                                 "bandwidth_ratio": link.channel_uses / n_src})
-                    pts.append(f"{s:g}:{r['psnr']:.1f}/{r['failure_rate']:.2f}")
+                point_rows = sweep([_CodedAdapter(label, sc, imgs, mean, mean_psnr, n_src, timing, seed)],
+                                   [ChannelPoint(ch, link.csi, link)], snr_db, seed, log=None)
+                rows += point_rows
+                pts = [f"{r['snr_db']:g}:{r['psnr']:.1f}/{r['failure_rate']:.2f}" for r in point_rows]
                 log(f"{label} {ch} {link.csi} (B_max {link.k} bits, source failures {sc.source_failed.mean():.3f}): "
                     + " ".join(pts))
     if ideal:

@@ -1,6 +1,6 @@
 """Separate source-channel coding (SSCC): image codec + 5G LDPC + QAM over semcom's channels.
 
-The chain of seed 002 (Section IV): each image is compressed with rate control to fit
+The chain of Li et al. 2025 (Section IV): each image is compressed with rate control to fit
 B_max = floor(N_st * N_sf * m * r) information bits (eq. 10), zero-padded to one LDPC codeword,
 QAM-modulated, sent, equalized, demapped to LLRs and decoded. An image is received when its codeword
 is decoded without error (what a CRC would check); otherwise, or when even the codec's lowest quality
@@ -176,19 +176,14 @@ class PointToPointLink(Link):
 
 
 class MUMIMOLink(Link):
-    """The 3GPP MU-MISO OFDM downlink of seed 002: images go 4 at a time, one per user and slot."""
+    """The 3GPP MU-MISO OFDM downlink of Li et al. 2025: images go 4 at a time, one per user and slot."""
 
     def __init__(self, scenario: str, num_subcarriers: int, modulation: str, rate: str, csi: str = "ls",
                  bank: str | None = None, seed: int = 0, precoder: str = "rzf") -> None:
         from semcom.channels.digital import MUMIMOOFDMLink
-        from semcom.channels.ofdm import OFDMGrid
-        from semcom.channels.tr38901 import ChannelBank, MUMIMODownlinkChannel, TR38901Downlink
+        from semcom.channels.tr38901 import downlink_channel
 
-        if scenario not in ("umi", "uma", "rma"):
-            raise SemcomError(f"scenario {scenario!r}; expected umi, uma or rma")
-        source: Any = (ChannelBank.open(bank, expect={"scenario": scenario, "num_subcarriers": num_subcarriers})
-                       if bank else TR38901Downlink(scenario, OFDMGrid(num_subcarriers), seed=seed))
-        self.link = MUMIMOOFDMLink(MUMIMODownlinkChannel(source), num_subcarriers, rate, _bits_per_symbol(modulation),
+        self.link = MUMIMOOFDMLink(downlink_channel(scenario, num_subcarriers, bank=bank, seed=seed), num_subcarriers, rate, _bits_per_symbol(modulation),
                                    precoder=precoder, csi=csi)
         self.k, self.n, self.m, self.name, self.csi = self.link.k, self.link.n, self.link.m, scenario, csi
         self.channel_uses = self.link.n // self.link.m

@@ -41,7 +41,7 @@ def shannon_limit_ebno_db(rate: float, bits_per_symbol: int) -> float:
 
 def block_capacity_bits(n_subcarriers: int, n_symbols: int, bits_per_symbol: int, rate: float) -> int:
     """B_max = floor(N_st * N_sf * m * r): information bits one transmission block carries (eq. 10
-    of seed 002), with N_st data subcarriers and N_sf data OFDM symbols."""
+    of Li et al. 2025), with N_st data subcarriers and N_sf data OFDM symbols."""
     return math.floor(n_subcarriers * n_symbols * bits_per_symbol * rate)
 
 
@@ -154,15 +154,15 @@ def bler(link: DigitalLink, ebno_db: list[float], num_blocks: int, batch_size: i
     return rows
 
 class MUMIMOOFDMLink(nn.Module):
-    """The digital MU-MISO OFDM downlink of seed 002: per user LDPC + QAM on an OFDM grid with
+    """The digital MU-MISO OFDM downlink of Li et al. 2025: per user LDPC + QAM on an OFDM grid with
     pilots, precoded at the BS, through a multi-user channel, LS (or perfect) CSI and LMMSE
     equalization at each user (Sionna's ``LSChannelEstimator`` and ``LMMSEEqualizer``).
 
     Args:
-        grid_subcarriers: N_f; pilots on OFDM symbols [2, 11] (seed 002), orthogonal across users.
+        grid_subcarriers: N_f; pilots on OFDM symbols [2, 11] (Li et al. 2025), orthogonal across users.
         channel: a :class:`semcom.channels.tr38901.MUMIMODownlinkChannel` with a source of H.
         rate, bits_per_symbol: LDPC code rate and QAM order; one codeword per user and slot carrying
-            B_max = floor(N_st * N_sf * m * r) information bits (eq. 10 of seed 002).
+            B_max = floor(N_st * N_sf * m * r) information bits (eq. 10 of Li et al. 2025).
         precoder: ``"rzf"`` (alpha * N0 regularisation, alpha = ``alpha``), ``"zf"`` or ``"mrt"``;
             normalised to total power 1 per resource element.
         csi: ``"ls"`` (LS at the precoded pilots, linear interpolation) or ``"perfect"``.
@@ -187,7 +187,7 @@ class MUMIMOOFDMLink(nn.Module):
         if csi not in ("ls", "perfect"):
             raise SemcomError(f"csi={csi!r}; expected 'ls' or 'perfect'")
         r = parse_rate(rate)
-        self.grid = OFDMGrid(grid_subcarriers, pilot_symbols="seed002", num_streams=num_users)
+        self.grid = OFDMGrid(grid_subcarriers, pilot_symbols="li2025", num_streams=num_users)
         n = self.grid.num_data_symbols * bits_per_symbol
         k = block_capacity_bits(grid_subcarriers, self.grid.num_ofdm_symbols - len(self.grid.pilot_symbols),
                                 bits_per_symbol, r)

@@ -1,13 +1,13 @@
 """Link-level 3GPP TR 38.901 CDL and TDL MIMO channels on an OFDM grid (Sionna), including the
-single-user MIMO uplink of seed 004.
+single-user MIMO uplink of Liu et al. 2025 (foundation-model semantic image transmission).
 
 ``LinkLevelMIMO.generate(batch)`` -> H [batch, N_f, T, N_r, N_t] (complex64, no gradient): one
 independent link per sample, the delay spread drawn per sample (uniform in the given range; CDL
 and TDL delays are tabulated normalised delays times the delay spread, so a draw rescales them
 exactly) and the user speed per sample (uniform in the range, Sionna's random direction).
 
-Seed 004 generated its channels with QuaDRiGa (3GPP-38.901 UMi LOS / NLOS regions, Table I);
-QuaDRiGa is not available here, so :func:`seed004_region` stands in with Sionna's 38.901 CDL
+Liu et al. 2025 generated their channels with QuaDRiGa (3GPP-38.901 UMi LOS / NLOS regions, Table I);
+QuaDRiGa is not available here, so :func:`uplink_region` stands in with Sionna's 38.901 CDL
 profiles of the same kind (LOS region: CDL-D; NLOS regions: CDL-A and CDL-C) at the table's delay
 spreads and the paper's speeds (12-144 km/h). The cluster counts of the CDL tables (13, 23, 24)
 differ from the table's (5, 20, 15).
@@ -72,7 +72,7 @@ class LinkLevelMIMO:
             raise SemcomError(f"normalization={normalization!r}; expected 'per_sample_grid' or 'none'")
         if num_tx_ant < 1 or num_rx_ant < 1:
             raise SemcomError(f"antenna counts must be >= 1, got N_t={num_tx_ant}, N_r={num_rx_ant}")
-        self.grid = grid or OFDMGrid(72, pilot_symbols="seed004", num_streams=min(num_tx_ant, num_rx_ant))
+        self.grid = grid or OFDMGrid(72, pilot_symbols="liu2025", num_streams=min(num_tx_ant, num_rx_ant))
         self.model_name, self.profile, self.direction = model, profile, direction
         self.num_tx_ant, self.num_rx_ant = num_tx_ant, num_rx_ant
         self.delay_spread = _range(delay_spread, "delay_spread")
@@ -127,8 +127,8 @@ class LinkLevelMIMO:
         return h.to(torch.complex64)
 
 
-#: seed 004, Table I: region -> (CDL stand-in profile, delay spread range in s, line of sight)
-SEED004_REGIONS: dict[int, tuple[str, tuple[float, float], bool]] = {
+#: Liu et al. 2025, Table I: region -> (CDL stand-in profile, delay spread range in s, line of sight)
+UPLINK_REGIONS: dict[int, tuple[str, tuple[float, float], bool]] = {
     1: ("D", (50e-9, 100e-9), True),
     2: ("A", (400e-9, 450e-9), False),
     3: ("A", (950e-9, 1000e-9), False),
@@ -136,13 +136,13 @@ SEED004_REGIONS: dict[int, tuple[str, tuple[float, float], bool]] = {
 }
 
 
-def seed004_region(region: int, grid: OFDMGrid | None = None, speed_kmh: tuple[float, float] = (12.0, 144.0),
+def uplink_region(region: int, grid: OFDMGrid | None = None, speed_kmh: tuple[float, float] = (12.0, 144.0),
                    seed: int | None = None) -> LinkLevelMIMO:
-    """The single-user MIMO uplink of seed 004 (N_t = 4, N_r = 2, 72 subcarriers, 5G pilot symbols) in
+    """The single-user MIMO uplink of Liu et al. 2025 (N_t = 4, N_r = 2, 72 subcarriers, 5G pilot symbols) in
     one of the four regions of its Table I, with a CDL stand-in for QuaDRiGa (module docstring)."""
-    if region not in SEED004_REGIONS:
-        raise SemcomError(f"seed 004 has regions 1-4 (Table I), got {region!r}")
-    profile, ds, _ = SEED004_REGIONS[region]
-    return LinkLevelMIMO("CDL", profile, grid or OFDMGrid(72, pilot_symbols="seed004", num_streams=2), num_tx_ant=4,
+    if region not in UPLINK_REGIONS:
+        raise SemcomError(f"the uplink of Liu et al. 2025 has regions 1-4 (Table I), got {region!r}")
+    profile, ds, _ = UPLINK_REGIONS[region]
+    return LinkLevelMIMO("CDL", profile, grid or OFDMGrid(72, pilot_symbols="liu2025", num_streams=2), num_tx_ant=4,
                          num_rx_ant=2, direction="uplink", delay_spread=ds,
                          speed=(speed_kmh[0] / 3.6, speed_kmh[1] / 3.6), seed=seed)

@@ -10,20 +10,22 @@ from torch import Tensor
 
 from semcom.errors import SemcomError
 
-#: pilot OFDM symbol indices (0-based) of the papers: seed 002 uses symbols 2 and 11; seed 004 the
-#: 5G pattern on symbols 1, 5, 10 and 14 (1-based), a comb over antennas (Kronecker pattern).
-PILOT_PATTERNS: dict[str, list[int]] = {"seed002": [2, 11], "seed004": [0, 4, 9, 13]}
+#: pilot OFDM symbol indices (0-based) of the papers: Li et al. 2025 (MU-MIMO OFDM) use symbols 2 and 11;
+#: Liu et al. 2025 (foundation-model image transmission) the 5G pattern on symbols 1, 5, 10 and 14 (1-based),
+#: a comb over antennas (Kronecker pattern).
+PILOT_PATTERNS: dict[str, list[int]] = {"li2025": [2, 11], "liu2025": [0, 4, 9, 13]}
 
 
 class OFDMGrid:
     """An OFDM resource grid: N_f subcarriers x 14 OFDM symbols, pilots on whole OFDM symbols.
 
     Args:
-        num_subcarriers: N_f (FFT size; 32, 64, 128 in seed 002, 72 in seed 004).
+        num_subcarriers: N_f (FFT size; 32, 64, 128 in Li et al. 2025, 72 in Liu et al. 2025).
         num_ofdm_symbols: OFDM symbols per slot (14).
         subcarrier_spacing: Hz (15 kHz).
         cyclic_prefix_length: samples (20).
-        pilot_symbols: ``"seed002"``, ``"seed004"``, a list of 0-based OFDM symbol indices, or None.
+        pilot_symbols: ``"li2025"`` (symbols 2 and 11), ``"liu2025"`` (symbols 0, 4, 9, 13), a list of
+            0-based OFDM symbol indices, or None.
         num_tx, num_streams: transmitters and streams per transmitter; the pilots of different
             streams are orthogonal in frequency (Sionna's Kronecker pattern: stream s uses every
             num_streams-th subcarrier, starting at s), so N_f must be a multiple of num_tx * num_streams.
@@ -36,7 +38,7 @@ class OFDMGrid:
     """
 
     def __init__(self, num_subcarriers: int = 64, num_ofdm_symbols: int = 14, subcarrier_spacing: float = 15e3,
-                 cyclic_prefix_length: int = 20, pilot_symbols: str | Sequence[int] | None = "seed002",
+                 cyclic_prefix_length: int = 20, pilot_symbols: str | Sequence[int] | None = "li2025",
                  num_tx: int = 1, num_streams: int = 1, carrier_frequency: float = 2.6e9) -> None:
         from sionna.phy.ofdm import ResourceGrid, ResourceGridMapper
 

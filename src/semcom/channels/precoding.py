@@ -5,23 +5,43 @@ M transmit antennas), e.g. [batch, N_f, 14, users, bs_antennas] for an OFDM grid
 dimension is a resource element and is precoded independently (batched). Precoding matrices have
 shape [..., M, K]; ``x = V @ s`` maps K unit-power streams s to the M antennas.
 
-Power: every precoder is normalised **per resource element** to a total transmit power ``power``:
-trace(V V^H) = P, with equal power per stream (Sionna's column normalisation, then a scale of
-sqrt(P/K)), so E||x||^2 = P for unit-power independent streams.
+Power constraint (one, everywhere in semcom): the **total transmit power over the resource grid** is
+P = ``power``: the mean over the grid's resource elements of E||x||^2 summed over the M antennas equals P
+(the E|X|^2 = P of Li et al. 2025, the MU-MIMO OFDM paper), and the SNR is Es/N0 = P / N0 per resource
+element. Two normalisations meet it (``normalization=``):
+
+* ``"resource_element"``: trace(V V^H) = P at every resource element (Sionna's column normalisation and a
+  scale), so E||x||^2 = P at every RE for unit-power independent streams: what the digital link uses,
+  whose QAM streams are unit power;
+* ``"grid"``: V unnormalised, and each sample's precoded grid x [B, F, T, M] scaled so that its mean
+  ||x||^2 over the F x T resource elements is exactly P (power may move between REs): what the
+  end-to-end semantic system uses, whose streams are learned.
+
+Both radiate the same energy per resource grid on average (tested), so the digital baseline and the
+semantic system are compared at equal transmit power and equal N0.
 
 MRT and RZF come from Sionna (``cbf_precoding_matrix``, ``rzf_precoding_matrix``); ZF is RZF with
 alpha = 0, guarded against singular channels; SVD uses ``torch.linalg.svd`` (Sionna has none).
-All are differentiable with respect to H.
+All are differentiable with respect to H. Registry: :data:`PRECODERS` (``create(name, ...)``); learned
+precoders (``semcom.models.precoders``) are built on these functions.
+
+Contract of a precoder module: ``forward(s, h, noise_var) -> x`` with streams s [..., K] (complex, unit
+power), channel h [..., K, M], N0 ``noise_var`` (scalar or one per sample [B]) and x [..., M] meeting the
+power constraint above.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 from torch import Tensor, nn
 
 from semcom.errors import SemcomError
+from semcom.registry import Registry
+
+Normalization = Literal["resource_element", "grid"]
+NORMALIZATIONS = ("resource_element", "grid")
 
 
 def _check_h(h: Tensor, who: str) -> None:
@@ -37,6 +57,26 @@ def normalize_precoder(v: Tensor, power: float = 1.0) -> Tensor:
     """Scale [..., M, K] precoders so that trace(V V^H) = ``power`` at every resource element."""
     fro = v.abs().pow(2).sum(dim=(-2, -1), keepdim=True)
     return v * torch.sqrt(power / fro.clamp_min(1e-30))
+
+
+def total_power_normalize(x: Tensor, power: float = 1.0) -> Tensor:
+    """Scale each sample's precoded grid x [B, F, T, M] so that the mean over (F, T) of sum_m |x|^2 is ``power``."""
+    p = x.abs().pow(2).sum(-1).mean(dim=(1, 2), keepdim=True)[..., None]
+    return x * torch.sqrt(power / p.clamp_min(1e-30))
+
+
+def per_sample(v: Tensor | float, h: Tensor) -> Tensor:
+    """A scalar or per-sample [B] value shaped to broadcast over h's resource elements [B, F, T] (h [B, F, T, K, M])."""
+    t = torch.as_tensor(v, dtype=h.real.dtype, device=h.device)
+    return t.reshape(-1, *([1] * (h.ndim - 3))) if t.ndim else t
+
+
+def rzf_matrix(h: Tensor, reg: Tensor | float) -> Tensor:
+    """The unnormalised V = H^H (H H^H + reg I)^-1 per resource element (Sionna); h [..., K, M], reg
+    broadcastable to [...]. No guard: reg = 0 on a singular H gives inf/NaN."""
+    from sionna.phy.mimo import rzf_precoding_matrix
+
+    return rzf_precoding_matrix(h, torch.as_tensor(reg, dtype=h.real.dtype, device=h.device), precision=_precision(h))
 
 
 def mrt(h: Tensor, power: float = 1.0) -> Tensor:
@@ -124,29 +164,71 @@ def svd_precoding(h: Tensor, num_streams: int | None = None, power: float = 1.0)
 
 
 class Precoder(nn.Module):
-    """Module form: ``forward(s, h, noise_var=1.0)`` -> precoded antenna signals.
+    """A classical precoder as a module: ``forward(s, h, noise_var=1.0)`` -> precoded antenna signals.
 
     Inputs:
-        s: complex streams [..., K] (unit power), h: channel [..., K, M], noise_var: N0 (for RZF).
+        s: complex streams [..., K] (unit power); for ``normalization="grid"`` the layout is [B, F, T, K].
+        h: channel [..., K, M] (e.g. [B, F, T, K, M]), complex.
+        noise_var: N0 (for RZF), a scalar or one per sample [B].
     Output:
-        x [..., M] = V s with trace(V V^H) = ``power`` per resource element.
+        x [..., M] = V s, meeting the total power constraint (module docstring) with ``normalization``.
 
     Args:
-        kind: ``"mrt"``, ``"zf"`` or ``"rzf"``; ``alpha`` for RZF.
+        kind: ``"mrt"``, ``"zf"``, ``"rzf"`` or ``"svd"`` (the right singular vectors of each H, one
+            stream per singular value: single-user MIMO); ``alpha`` for RZF (0 is ZF without the guard).
+        power: P. normalization: ``"resource_element"`` or ``"grid"``.
     """
 
-    def __init__(self, kind: Literal["mrt", "zf", "rzf"] = "rzf", alpha: float = 1.0, power: float = 1.0) -> None:
+    def __init__(self, kind: Literal["mrt", "zf", "rzf", "svd"] = "rzf", alpha: float = 1.0, power: float = 1.0,
+                 normalization: Normalization = "resource_element") -> None:
         super().__init__()
-        if kind not in ("mrt", "zf", "rzf"):
-            raise SemcomError(f"precoder {kind!r} is not supported; expected 'mrt', 'zf' or 'rzf'")
-        self.kind, self.alpha, self.power = kind, alpha, power
+        if kind not in ("mrt", "zf", "rzf", "svd"):
+            raise SemcomError(f"precoder {kind!r} is not supported; expected 'mrt', 'zf', 'rzf' or 'svd'")
+        if normalization not in NORMALIZATIONS:
+            raise SemcomError(f"precoder normalization {normalization!r}; expected one of: {', '.join(NORMALIZATIONS)}")
+        if not alpha >= 0:
+            raise SemcomError(f"alpha={alpha} must be >= 0 (0 is ZF)")
+        self.kind, self.alpha, self.power, self.normalization = kind, float(alpha), float(power), normalization
 
     def matrix(self, h: Tensor, noise_var: float | Tensor = 1.0) -> Tensor:
+        """V [..., M, K] normalised per resource element (trace(V V^H) = power)."""
         if self.kind == "mrt":
             return mrt(h, self.power)
         if self.kind == "zf":
             return zf(h, self.power)
-        return rzf(h, self.alpha, noise_var, self.power)
+        if self.kind == "svd":
+            return svd_precoding(h, power=self.power)[0]
+        return rzf(h, self.alpha, per_sample(noise_var, h), self.power)
+
+    def raw_matrix(self, h: Tensor, noise_var: float | Tensor = 1.0) -> Tensor:
+        """V [..., M, K] before any power normalisation (what ``normalization="grid"`` scales afterwards)."""
+        if self.kind == "rzf":
+            _check_h(h, "rzf")
+            return rzf_matrix(h, self.alpha * per_sample(noise_var, h))
+        if self.kind == "mrt":
+            _check_h(h, "mrt")
+            return h.mH
+        return self.matrix(h, noise_var)  # zf (guarded) and svd: per-RE normalised; the grid scale follows
 
     def forward(self, s: Tensor, h: Tensor, noise_var: float | Tensor = 1.0) -> Tensor:
-        return (self.matrix(h, noise_var) @ s[..., None])[..., 0]
+        if self.normalization == "resource_element":
+            return (self.matrix(h, noise_var) @ s[..., None])[..., 0]
+        return total_power_normalize((self.raw_matrix(h, noise_var) @ s[..., None])[..., 0], self.power)
+
+    def extra_repr(self) -> str:
+        return f"kind={self.kind!r}, alpha={self.alpha:g}, power={self.power:g}, normalization={self.normalization!r}"
+
+
+PRECODERS: Registry[Any] = Registry("precoder", entry_points="semcom.precoders")
+for _kind in ("mrt", "zf", "rzf", "svd"):
+    PRECODERS.register(_kind)(lambda _k=_kind, **options: Precoder(_k, **options))
+
+
+def create(name: str, **options: Any) -> nn.Module:
+    """A registered precoder module by name (``mrt``, ``zf``, ``rzf``, ``svd``, or a learned one that
+    :mod:`semcom.models.precoders` or an entry point registers) with its options."""
+    factory = PRECODERS.get(name)
+    try:
+        return factory(**options)
+    except TypeError as exc:
+        raise SemcomError(f"precoder {name!r} does not take these options {sorted(options)}: {exc}") from None

@@ -1,4 +1,4 @@
-"""SNR at the receiver from known pilots sent through the same channel realization (seed 001, SNR-map decoder).
+"""SNR at the receiver from known pilots sent through the same channel realization (the robust-JSCC survey, SNR-map decoder).
 
 The transmitter appends ``num_pilots`` known unit-energy QPSK symbols to each image's block; the
 channel treats them like data (same noise, same fading coefficient, same equalization). The receiver

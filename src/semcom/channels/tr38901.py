@@ -1,7 +1,7 @@
 """3GPP TR 38.901 UMi / UMa / RMa downlink multi-user channels on an OFDM grid (Sionna), and a
 channel bank that stores realizations on disk and streams random draws.
 
-Geometry (seed 002): one BS with a 1x2 dual cross-polarized panel (4 ports, 38.901 element
+Geometry (Li et al. 2025): one BS with a 1x2 dual cross-polarized panel (4 ports, 38.901 element
 pattern), ``num_users`` single-antenna users (omni, vertical polarization), dropped anew for every
 sample by Sionna's ``gen_single_sector_topology``. The frequency response is
 
@@ -252,3 +252,25 @@ class MUMIMODownlinkChannel(torch.nn.Module):
 
 
 OFDMMIMOChannel = MUMIMODownlinkChannel
+
+
+SCENARIOS = ("umi", "uma", "rma")
+
+
+def downlink_channel(scenario: str, num_subcarriers: int, bank: str | Path | None = None, num_users: int = 4,
+                     seed: int = 0, source: bool = True) -> MUMIMODownlinkChannel:
+    """The one factory of "channel bank or live 38.901 generator": a :class:`MUMIMODownlinkChannel` whose H
+    comes from the bank at ``bank`` (checked to hold ``scenario`` with ``num_subcarriers``), else from Sionna's
+    TR 38.901 generator seeded with ``seed`` (slow on a CPU), or from nowhere with ``source=False`` (then H
+    must be given to every call)."""
+    from semcom.channels.ofdm import OFDMGrid
+    from semcom.errors import SemcomError
+
+    if scenario not in SCENARIOS:
+        raise SemcomError(f"scenario {scenario!r}; expected one of: {', '.join(SCENARIOS)}")
+    if not source:
+        return MUMIMODownlinkChannel(None)
+    if bank:
+        return MUMIMODownlinkChannel(ChannelBank.open(bank, expect={"scenario": scenario,
+                                                                    "num_subcarriers": num_subcarriers}))
+    return MUMIMODownlinkChannel(TR38901Downlink(scenario, OFDMGrid(num_subcarriers), num_users=num_users, seed=seed))

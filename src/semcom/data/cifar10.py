@@ -18,7 +18,7 @@ URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 MD5 = "c58f30108f718f92721af3b95e74349a"
 ARCHIVE = "cifar-10-python.tar.gz"
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
-#: Named groups of classes (the out-of-distribution split of seed 003: train on animals, test on vehicles).
+#: Named groups of classes (the out-of-distribution split of the LDM-receiver paper: train on animals, test on vehicles).
 CLASS_GROUPS = {"animals": ("bird", "cat", "deer", "dog", "frog", "horse"),
                 "vehicles": ("airplane", "automobile", "ship", "truck")}
 

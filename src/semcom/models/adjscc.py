@@ -1,5 +1,5 @@
 """ADJSCC: attention DL-based JSCC (Xu, Ai, Chen, Wu, Chen, "Wireless image transmission using deep
-source channel coding with attention modules", IEEE TCSVT 2022), as described in seed 001 and
+source channel coding with attention modules", IEEE TCSVT 2022), as described in the robust-JSCC survey and
 ``../shared/notes/seed-001-methods.md``."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """SNR conditioning behind one small interface: ``module(features, snr_db) -> features``.
 
-Seed 001 (the robust deep JSCC survey), "semantic feature adaptation", and the original papers:
+The robust-JSCC survey (Hong, Park, Kim), "semantic feature adaptation", and the original papers:
 
 * ``af`` -- the attention-feature module of ADJSCC (Xu et al. 2022): global average pool of the
   features, concatenated with the SNR in dB, Dense(c/16, ReLU), Dense(c, sigmoid), channel-wise scale.

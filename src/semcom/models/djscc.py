@@ -47,7 +47,7 @@ class DeepJSCC(nn.Module):
         adapter: ``"linear"`` or ``"none"`` (see above).
         conditioning: SNR conditioning after each of the first four encoder and decoder stages
             (:mod:`semcom.models.conditioning`): ``"none"`` (the paper), ``"film"``, ``"hyper"`` or ``"af"``.
-        snr_map: the SNR-map decoder (Ding et al., seed 001): the decoder input is the received features
+        snr_map: the SNR-map decoder (Ding et al., the robust-JSCC survey): the decoder input is the received features
             with the (true or pilot-estimated) SNR appended as one more input (a constant plane with
             ``adapter="none"``).
 

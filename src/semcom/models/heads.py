@@ -1,4 +1,4 @@
-"""Task heads on the received features (seed 001's task-execution objective)."""
+"""Task heads on the received features (the robust-JSCC survey's task-execution objective)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The asymmetric networks of seed 002 (Table I): a residual encoder at the base station with noise and
+"""The asymmetric networks of Li et al. 2025 (Table I): a residual encoder at the base station with noise and
 scenario adaptation, and a lightweight per-user decoder with pilot-guided attention and two heads.
 
 Shapes (one sample = N_k users' images and one channel realization):

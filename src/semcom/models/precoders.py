@@ -1,12 +1,13 @@
-"""Neural and classical MU-MIMO precoders for end-to-end training (seed 002, Section III-C).
+"""Learned MU-MIMO precoders for end-to-end training (Li et al. 2025, Section III-C), built on the classical
+ones of :mod:`semcom.channels.precoding` (registry ``PRECODERS``, one power constraint).
 
 Layout: streams ``s`` [B, F, T, K] (K users, one stream each, on an F x T OFDM grid), channel
 ``h`` [B, F, T, K, M] (M base-station antennas), noise variance ``noise_var`` [B] or [] (N0 per
 resource element, unit-power channel). Output: antenna signals ``x`` [B, F, T, M] with the total
 power constraint E|X|^2 = P: the mean over the grid of sum_m |x_m|^2 equals ``power`` per sample.
 
-* ``rzf`` / ``zf``: classical RZF V = H^H (H H^H + alpha sigma^2 I)^-1 (Sionna's ``rzf_precoding_matrix``),
-  fixed alpha (alpha = 0 is ZF: it blows up on ill-conditioned channels, which seed 002's Fig. 10 shows).
+* classical RZF / ZF: :class:`semcom.channels.precoding.Precoder` with ``normalization="grid"`` (alpha = 0 is
+  ZF without the singular-channel guard: it blows up on ill-conditioned channels, which Fig. 10 shows).
 * ``hybrid_rzf``: the paper's hybrid learnable residual RZF: alpha learnable and kept positive
   (softplus), plus a residual network over the time-frequency grid whose input is the coarse precoded
   signal concatenated with the CSI (real and imaginary parts of the M antenna signals and of the K x M
@@ -22,45 +23,12 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from semcom.channels.precoding import PRECODERS, per_sample, rzf_matrix, total_power_normalize
 from semcom.errors import SemcomError
 
 
-def total_power_normalize(x: Tensor, power: float = 1.0) -> Tensor:
-    """Scale x [B, F, T, M] so that the mean over (F, T) of sum_m |x|^2 equals ``power`` per sample."""
-    p = x.abs().pow(2).sum(-1).mean(dim=(1, 2), keepdim=True)[..., None]
-    return x * torch.sqrt(power / p.clamp_min(1e-30))
-
-
-def _per_sample(v: Tensor | float, h: Tensor) -> Tensor:
-    """A scalar or per-sample [B] value shaped to broadcast over h's resource elements [B, F, T]."""
-    t = torch.as_tensor(v, dtype=h.real.dtype, device=h.device)
-    return t.reshape(-1, *([1] * (h.ndim - 3))) if t.ndim else t
-
-
-def rzf_matrix(h: Tensor, reg: Tensor) -> Tensor:
-    """V = H^H (H H^H + reg I)^-1 per resource element via Sionna; h [..., K, M], reg broadcastable to [...]."""
-    from sionna.phy.mimo import rzf_precoding_matrix
-
-    prec = "double" if h.dtype == torch.complex128 else "single"
-    return rzf_precoding_matrix(h, reg, precision=prec)
-
-
-class LinearRZF(nn.Module):
-    """Classical RZF (``alpha`` > 0) or ZF (``alpha`` = 0) precoding with the total power constraint."""
-
-    def __init__(self, alpha: float = 1.0, power: float = 1.0) -> None:
-        super().__init__()
-        if alpha < 0:
-            raise SemcomError(f"alpha={alpha} must be >= 0 (0 is ZF)")
-        self.alpha, self.power = float(alpha), float(power)
-
-    def forward(self, s: Tensor, h: Tensor, noise_var: Tensor | float) -> Tensor:
-        v = rzf_matrix(h, self.alpha * _per_sample(noise_var, h))  # [B, F, T, M, K]
-        return total_power_normalize((v @ s[..., None])[..., 0], self.power)
-
-
 class HybridRZF(nn.Module):
-    """Seed 002's hybrid learnable residual RZF precoder (see the module docstring).
+    """Li et al.'s (2025) hybrid learnable residual RZF precoder (see the module docstring).
 
     Args:
         num_antennas: M. num_users: K. alpha_init: initial alpha (> 0). hidden: channels of the residual network.
@@ -89,7 +57,7 @@ class HybridRZF(nn.Module):
         return F.softplus(self.alpha_raw)
 
     def forward(self, s: Tensor, h: Tensor, noise_var: Tensor | float) -> Tensor:
-        reg = self.alpha.to(h.real.dtype) * _per_sample(noise_var, h)
+        reg = self.alpha.to(h.real.dtype) * per_sample(noise_var, h)
         x = (rzf_matrix(h, reg) @ s[..., None])[..., 0]  # [B, F, T, M]
         x = total_power_normalize(x, self.power)
         if self.residual is not None:
@@ -101,11 +69,14 @@ class HybridRZF(nn.Module):
         return total_power_normalize(x, self.power)
 
 
-PRECODERS = {"rzf": LinearRZF, "zf": lambda **kw: LinearRZF(alpha=0.0, **kw), "hybrid_rzf": HybridRZF}
+PRECODERS.register("hybrid_rzf")(HybridRZF)
 
 
 def create_precoder(name: str, **options: object) -> nn.Module:
-    """``rzf`` (alpha), ``zf``, ``hybrid_rzf`` (num_antennas, alpha_init, hidden, residual)."""
-    if name not in PRECODERS:
-        raise SemcomError(f"unknown precoder {name!r}; expected one of: {', '.join(PRECODERS)}")
-    return PRECODERS[name](**options)  # type: ignore[operator]
+    """A precoder for the end-to-end system by name: ``hybrid_rzf`` (num_antennas, num_users, alpha_init, hidden,
+    residual), or a classical one (``rzf`` with alpha, ``zf``, ``mrt``, ``svd``) with the grid normalisation."""
+    from semcom.channels.precoding import create
+
+    if name == "hybrid_rzf":
+        return create(name, **options)
+    return create(name, **{"normalization": "grid", **options})

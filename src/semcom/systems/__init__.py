@@ -1,5 +1,23 @@
-"""One module per paper's system, wiring encoder, channel and decoder together."""
+"""One module per paper's system, each registered in :data:`SYSTEMS` with its builder, Lightning module and
+typed recipe section (see :mod:`semcom.systems.registry`).
 
+=================  ==============================  ==============================================  ==================
+kind               recipe ``model.name``           system                                          evaluated with
+=================  ==============================  ==============================================  ==================
+point_to_point     any model, or ``class_path``    :class:`PointToPointJSCC` (:mod:`.jscc`)        ``semcom eval``
+li2025_mumimo      ``mumimo_semcom``               :class:`~.mumimo.MUMIMOSemanticSystem`          ``semcom mumimo``
+ldm_codec          ``ldm_vae``                     :class:`~semcom.models.latent.LatentCodec`      ``semcom ldm``
+ldm_denoiser       ``ldm_denoiser``                :class:`~semcom.models.diffusion.DiffusionDenoiser`  ``semcom ldm``
+=================  ==============================  ==============================================  ==================
+
+``semcom.systems.load(path)`` rebuilds the trained system of any semcom checkpoint.
+"""
+
+from semcom.systems import jscc as _jscc  # noqa: F401  (registers point_to_point)
+from semcom.systems import ldm as _ldm  # noqa: F401  (registers ldm_codec, ldm_denoiser)
+from semcom.systems import mumimo as _mumimo  # noqa: F401  (registers li2025_mumimo)
 from semcom.systems.jscc import PointToPointJSCC
+from semcom.systems.registry import SYSTEMS, SystemSpec, check_section, describe, load, register_system, spec_for
 
-__all__ = ["PointToPointJSCC"]
+__all__ = ["PointToPointJSCC", "SYSTEMS", "SystemSpec", "check_section", "describe", "load", "register_system",
+           "spec_for"]

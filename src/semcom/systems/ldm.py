@@ -1,14 +1,24 @@
-"""The latent-diffusion denoising receiver of seed 003 (training-free at the receiver).
+"""The latent-diffusion denoising receiver (the LDM-receiver paper; training-free at the receiver).
 
 source image -> VAE encoder (diffusers ``AutoencoderKL``) -> latent, normalised to unit power per real
 dimension -> complex symbols (unit energy) -> channel (AWGN or block fading with single-tap equalization)
 -> SNR estimate -> Theorem 1 (timestep t*) and Theorem 2 (scale s) -> x_t* = s y -> reverse diffusion
 with a denoiser trained on clean latents only (diffusers ``UNet2DModel``, DDPM linear schedule) -> VAE
-decoder. Formulas: :mod:`semcom.systems.ldm_math` (``../shared/notes/ldm-receiver-math.md``).
+decoder. Formulas: :mod:`semcom.models.ldm_math` (``../shared/notes/ldm-receiver-math.md``).
 
-Status: the codec wrapper, the channel path, the SNR estimate, the closed forms and the samplers (single
-step, DDIM with any number of steps, DDPM ancestral), plus the no-denoiser and LMMSE baselines. Training
-recipes and results for CIFAR-10 are the open part of the issue.
+The receiver's two trained parts are two system kinds of :data:`semcom.systems.SYSTEMS`, trained on clean
+images only (recipes in ``configs/ldm/``):
+
+* ``ldm_codec`` (``model.name: ldm_vae``, :class:`LatentCodecSection`): diffusers ``AutoencoderKL``
+  (:meth:`semcom.models.latent.LatentCodec.small`), loss MSE(x, decode(sample of q(z|x))) + ``kl_weight`` *
+  mean KL(q(z|x) || N(0, I)) per latent value; after each epoch the latent scale (RMS of the posterior means)
+  is measured on the first ``calib_images`` training images and stored in the checkpoint.
+* ``ldm_denoiser`` (``model.name: ldm_denoiser``, :class:`LatentDenoiserSection`): diffusers ``UNet2DModel``
+  (:meth:`semcom.models.diffusion.DiffusionDenoiser.small`) on the normalised latents of a trained codec
+  (``model.codec``: its checkpoint), epsilon-prediction MSE, linear schedule, 1000 steps. The codec is
+  frozen; no channel is involved in training.
+
+``semcom ldm`` evaluates them (:mod:`semcom.evaluation.ldm`).
 
 Convention: the normalised latent has power 1 per real dimension; it is sent as unit-energy complex
 symbols (adjacent pairs / sqrt 2), so the channel's Es/N0 per complex symbol equals the SNR gamma per real
@@ -19,190 +29,23 @@ is y = sqrt(g) z + n with n of variance sigma^2 = N0 per real dimension (sqrt(g)
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from semcom.channels import complex_to_real, real_to_complex
+from semcom.checkpoint import read_checkpoint, sub_state
 from semcom.errors import SemcomError
-from semcom.systems import ldm_math as L
-
-
-class LatentCodec(nn.Module):
-    """A diffusers ``AutoencoderKL`` with its latents normalised to unit power per real dimension.
-
-    ``encode(img [B, 3, H, W] in [0, 1]) -> z [B, C, h, w]`` (posterior mean / ``latent_scale``);
-    ``decode(z) -> img in [0, 1]``. ``latent_scale`` is the RMS of the raw latents, measured on training
-    images with :meth:`calibrate` and stored with the model (a buffer).
-
-    ``LatentCodec.small()`` is the CIFAR-10 configuration trained here (4 latent channels at 1/4
-    resolution); ``LatentCodec.from_pretrained(path)`` loads any diffusers-format VAE (e.g. a Stable
-    Diffusion VAE folder) from a user's path: nothing is downloaded.
-    """
-
-    def __init__(self, vae: nn.Module) -> None:
-        super().__init__()
-        self.vae = vae
-        self.register_buffer("latent_scale", torch.tensor(1.0))
-
-    @classmethod
-    def small(cls, latent_channels: int = 4, width: int = 64) -> "LatentCodec":
-        from diffusers import AutoencoderKL
-
-        vae = AutoencoderKL(block_out_channels=(width // 2, width, width), down_block_types=("DownEncoderBlock2D",) * 3,
-                            up_block_types=("UpDecoderBlock2D",) * 3, latent_channels=latent_channels,
-                            norm_num_groups=16, layers_per_block=1)
-        return cls(vae)
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path) -> "LatentCodec":
-        from diffusers import AutoencoderKL
-
-        p = Path(path)
-        if not p.exists():
-            raise SemcomError(f"no VAE at {p}: give a folder in diffusers format (config.json + weights); "
-                              "nothing can be downloaded here")
-        return cls(AutoencoderKL.from_pretrained(str(p)))
-
-    def raw_latents(self, img: Tensor) -> Tensor:
-        return self.vae.encode(img * 2 - 1).latent_dist.mean
-
-    @torch.no_grad()
-    def calibrate(self, images: Tensor, batch_size: int = 256) -> float:
-        """Set ``latent_scale`` to the RMS of the raw latents of ``images`` (float [N, 3, H, W] in [0, 1])."""
-        acc, n = 0.0, 0
-        for i in range(0, len(images), batch_size):
-            z = self.raw_latents(images[i:i + batch_size])
-            acc += float(z.double().pow(2).sum())
-            n += z.numel()
-        self.latent_scale.fill_(math.sqrt(acc / n))
-        return float(self.latent_scale)
-
-    def encode(self, img: Tensor) -> Tensor:
-        return self.raw_latents(img) / self.latent_scale
-
-    def decode(self, z: Tensor) -> Tensor:
-        return ((self.vae.decode(z * self.latent_scale).sample + 1) / 2).clamp(0, 1)
-
-    def channel_uses(self, image_size: tuple[int, int]) -> int:
-        """Complex channel uses per image: (latent values) / 2."""
-        with torch.no_grad():
-            z = self.raw_latents(torch.zeros(1, 3, *image_size))
-        return z[0].numel() // 2
-
-
-class DiffusionDenoiser(nn.Module):
-    """A latent denoiser eps_theta(x_t, t) (diffusers ``UNet2DModel``) with the DDPM linear schedule.
-
-    ``DiffusionDenoiser.small(latent_channels, latent_size)`` is the configuration trained here;
-    ``from_pretrained(path)`` loads a diffusers UNet folder. Trained on clean latents only
-    (:meth:`loss`: the epsilon-prediction MSE of DDPM), never on channel outputs.
-    """
-
-    def __init__(self, unet: nn.Module, num_steps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> None:
-        super().__init__()
-        self.unet = unet
-        betas = L.linear_betas(num_steps, beta_start, beta_end)
-        self.register_buffer("betas", betas.float())
-        self.register_buffer("abar", L.alphas_cumprod(betas).float())
-        self.num_steps = num_steps
-        self.strict_size = False
-
-    @classmethod
-    def small(cls, latent_channels: int = 4, latent_size: int = 8, width: int = 64) -> "DiffusionDenoiser":
-        from diffusers import UNet2DModel
-
-        unet = UNet2DModel(sample_size=latent_size, in_channels=latent_channels, out_channels=latent_channels,
-                           block_out_channels=(width, 2 * width), down_block_types=("DownBlock2D", "AttnDownBlock2D"),
-                           up_block_types=("AttnUpBlock2D", "UpBlock2D"), norm_num_groups=16, layers_per_block=2)
-        den = cls(unet)
-        den.strict_size = True
-        return den
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path) -> "DiffusionDenoiser":
-        from diffusers import UNet2DModel
-
-        p = Path(path)
-        if not p.exists():
-            raise SemcomError(f"no UNet at {p}: give a folder in diffusers format; nothing can be downloaded here")
-        return cls(UNet2DModel.from_pretrained(str(p)))
-
-    def check_latent(self, x: Tensor) -> None:
-        """A clear error for latents of a shape the UNet was not trained for (channels; side for ``small()``
-        models, whose ``strict_size`` is set: a public UNet may run at other sizes)."""
-        cfg = getattr(self.unet, "config", None)
-        if cfg is None:  # a bare callable (tests' oracle): nothing to check against
-            return
-        size = cfg.sample_size if isinstance(cfg.sample_size, int) else tuple(cfg.sample_size)[0]
-        if x.ndim != 4 or x.shape[1] != cfg.in_channels or (
-                getattr(self, "strict_size", False) and tuple(x.shape[-2:]) != (size, size)):
-            raise SemcomError(f"the denoiser was trained on latents [B, {cfg.in_channels}, {size}, {size}], got "
-                              f"{list(x.shape)}; use the codec it was trained with, or cut the image into blocks of the "
-                              "training size (semcom ldm does this for larger images)")
-
-    def eps(self, x: Tensor, t: Tensor) -> Tensor:
-        self.check_latent(x)
-        return self.unet(x, t).sample
-
-    def loss(self, z0: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        """DDPM training loss on clean latents z0 [B, C, h, w]: || eps - eps_theta(x_t, t) ||^2."""
-        b = z0.shape[0]
-        t = torch.randint(0, self.num_steps, (b,), generator=generator, device=z0.device)
-        noise = torch.randn(z0.shape, generator=generator, device=z0.device, dtype=z0.dtype)
-        a = self.abar[t].reshape(b, 1, 1, 1)
-        x_t = a.sqrt() * z0 + (1 - a).sqrt() * noise
-        return nn.functional.mse_loss(self.eps(x_t, t), noise)
-
-
-def _bc(v: Tensor, x: Tensor) -> Tensor:
-    return v.reshape(-1, *([1] * (x.ndim - 1))).to(x.dtype)
-
-
-@torch.no_grad()
-def reverse(den: DiffusionDenoiser, x: Tensor, t_star: Tensor, steps: int = 1, sampler: str = "ddim",
-            generator: torch.Generator | None = None) -> Tensor:
-    """From x_t* (per-sample t* [B], int) down to an estimate of x_0.
-
-    ``sampler``: ``"single"`` (one step, x0 = (x - sqrt(1 - abar) eps) / sqrt(abar)), ``"ddim"`` (eta = 0,
-    ``steps`` evenly spaced timesteps from t* to 0) or ``"ddpm"`` (ancestral, every step from t* down).
-    """
-    t_star = t_star.long().to(x.device)
-    abar = den.abar
-    if sampler == "single" or steps <= 1 and sampler == "ddim":
-        return L.one_step_estimate(x, den.eps(x, t_star), _bc(abar[t_star], x))
-    if sampler == "ddim":
-        frac = torch.linspace(1.0, 0.0, steps + 1, device=x.device)
-        sched = (t_star[None, :].float() * frac[:, None]).round().long()  # [steps + 1, B], ends at 0
-        for i in range(steps):
-            t, t_next = sched[i], sched[i + 1]
-            e = den.eps(x, t)
-            a = _bc(abar[t], x)
-            x0 = (x - (1 - a).sqrt() * e) / a.sqrt()
-            last = i == steps - 1
-            a_next = _bc(abar[t_next], x)
-            x = x0 if last else a_next.sqrt() * x0 + (1 - a_next).sqrt() * e
-        return x
-    if sampler == "ddpm":
-        betas = den.betas
-        t = t_star.clone()
-        while True:
-            e = den.eps(x, t)
-            a, b = _bc(abar[t], x), _bc(betas[t], x)
-            a_prev = _bc(torch.where(t > 0, abar[(t - 1).clamp_min(0)], torch.ones_like(abar[t])), x)
-            x0 = (x - (1 - a).sqrt() * e) / a.sqrt()
-            mean = (a_prev.sqrt() * b / (1 - a)) * x0 + ((1 - b).sqrt() * (1 - a_prev) / (1 - a)) * x
-            var = b * (1 - a_prev) / (1 - a)
-            noise = torch.randn(x.shape, generator=generator, device=generator.device if generator else x.device,
-                                dtype=x.dtype).to(x.device)
-            active = _bc((t > 0).float(), x)
-            x = torch.where(active > 0, mean + var.sqrt() * noise, x0)
-            if not (t > 0).any():
-                return x
-            t = (t - 1).clamp_min(0)
-    raise SemcomError(f"sampler={sampler!r}; expected 'single', 'ddim' or 'ddpm'")
+from semcom.metrics import psnr_per_image
+from semcom.models import ldm_math as L
+from semcom.models.diffusion import DiffusionDenoiser, per_sample_view, reverse
+from semcom.models.latent import LatentCodec
+from semcom.systems.registry import SystemSpec, expect_kind, register_system
+from semcom.training.base import TrainModule, to_float
 
 
 #: ``steps="auto"``: one DDIM step per this many timesteps of t* (1 step at high SNR, ~7 at -5 dB).
@@ -210,7 +53,7 @@ AUTO_STRIDE = 100
 
 
 class LDMReceiverSystem(nn.Module):
-    """Latent codec + channel + training-free diffusion receiver (seed 003).
+    """Latent codec + channel + training-free diffusion receiver.
 
     ``forward(img, snr_db, generator=None, mode="diffusion")`` -> dict with ``recon`` [B, 3, H, W], the sent
     and estimated latents ``z`` / ``z_hat``,
@@ -254,7 +97,7 @@ class LDMReceiverSystem(nn.Module):
         # image ("image": the power, one number per image, travels as side information)
         p_tx = z.double().pow(2).flatten(1).mean(1) if self.power == "image" else torch.ones(shape[0], dtype=torch.float64,
                                                                                             device=z.device)
-        g = _bc(p_tx.sqrt().float(), z)
+        g = per_sample_view(p_tx.sqrt().float(), z)
         x = real_to_complex((z / g).flatten(1)) / math.sqrt(2.0)
         y, info = self.channel(x, snr_db, return_info=True, generator=generator)
         yr = complex_to_real(y).reshape(shape) * math.sqrt(2.0)  # power 1 (+ noise) per real dimension
@@ -286,7 +129,7 @@ class LDMReceiverSystem(nn.Module):
         if mode == "none":
             z_hat = yr
         elif mode == "lmmse":
-            z_hat = _bc((gamma / (1 + gamma)).float(), yr) * yr
+            z_hat = per_sample_view((gamma / (1 + gamma)).float(), yr) * yr
         elif mode == "diffusion":
             if self.denoiser is None:
                 raise SemcomError("mode='diffusion' needs a denoiser")
@@ -299,7 +142,7 @@ class LDMReceiverSystem(nn.Module):
             if self.t_factor != 1.0:  # the ablation: t* perturbed (rounded, kept inside the schedule)
                 t_star = (t_star.double() * self.t_factor).round().clamp(0, self.denoiser.num_steps - 1).long()
             s = s * self.s_factor
-            x_t = _bc(s.float(), yr) * yr
+            x_t = per_sample_view(s.float(), yr) * yr
             if self.steps == "auto":  # SNR-dependent: one DDIM step per AUTO_STRIDE timesteps of t* (at least 1)
                 n = torch.clamp(torch.ceil(t_star.double() / AUTO_STRIDE), min=1).long()
                 z_hat = torch.empty_like(x_t)
@@ -317,3 +160,178 @@ class LDMReceiverSystem(nn.Module):
         out["recon"] = self.codec.decode(z_hat)
         out["z_hat"] = z_hat
         return out
+
+
+@dataclass
+class LatentCodecSection:
+    """The recipe's ``model`` section of the latent codec."""
+
+    name: str = "ldm_vae"
+    latent_channels: int = 4
+    width: int = 64
+    kl_weight: float = 1e-4
+    calib_images: int = 2048  # training images that calibrate the latent scale after each epoch
+
+
+@dataclass
+class LatentDenoiserSection:
+    """The recipe's ``model`` section of the latent denoiser."""
+
+    name: str = "ldm_denoiser"
+    codec: Optional[str] = None  # the trained ldm_vae checkpoint (required)
+    latent_channels: int = 4
+    latent_size: int = 8
+    width: int = 64
+
+
+def build_codec(recipe: dict[str, Any]) -> LatentCodec:
+    m = recipe["model"]
+    return LatentCodec.small(latent_channels=int(m.get("latent_channels", 4)), width=int(m.get("width", 64)))
+
+
+def build_denoiser(recipe: dict[str, Any]) -> DiffusionDenoiser:
+    m = recipe["model"]
+    return DiffusionDenoiser.small(int(m.get("latent_channels", 4)), int(m.get("latent_size", 8)),
+                                   int(m.get("width", 64)))
+
+
+def _load_codec(info: dict[str, Any], path: Path | str = "checkpoint") -> LatentCodec:
+    codec = build_codec(info["recipe"])
+    codec.load_state_dict(sub_state(info["state_dict"], "codec"))
+    codec.recipe = info["recipe"]  # type: ignore[assignment]
+    return codec.eval()
+
+
+def _load_denoiser(info: dict[str, Any], path: Path | str = "checkpoint") -> DiffusionDenoiser:
+    den = build_denoiser(info["recipe"])
+    den.load_state_dict(sub_state(info["state_dict"], "denoiser"))
+    den.recipe = info["recipe"]  # type: ignore[assignment]
+    return den.eval()
+
+
+def load_codec(path: str | Path) -> LatentCodec:
+    """The trained :class:`LatentCodec` of an ``ldm_vae`` checkpoint (with its latent scale)."""
+    info = read_checkpoint(path)
+    expect_kind(path, info, "ldm_codec")
+    return _load_codec(info, path)
+
+
+def load_denoiser(path: str | Path) -> DiffusionDenoiser:
+    """The trained :class:`DiffusionDenoiser` of an ``ldm_denoiser`` checkpoint."""
+    info = read_checkpoint(path)
+    expect_kind(path, info, "ldm_denoiser")
+    return _load_denoiser(info, path)
+
+
+class LatentCodecModule(TrainModule):
+    """Trains the latent codec on clean images (loss and calibration: module docstring)."""
+
+    generator_stream = 3  # the LDM trainings' own stream of the one generator rule
+
+    def __init__(self, recipe: dict[str, Any]) -> None:
+        super().__init__(recipe)
+        m = recipe["model"]
+        self.codec = build_codec(recipe)
+        self.kl_weight = float(m.get("kl_weight", 1e-4))
+        self.calib_images = int(m.get("calib_images", 2048))
+        self._val: list[Tensor] = []
+
+    @property
+    def k(self) -> int:
+        return self.codec.channel_uses((32, 32))
+
+    def describe(self) -> str:
+        return (f"{self.recipe['name']}: latent codec, latent of {2 * self.k} real values = {self.k} complex channel "
+                f"uses per 3x32x32 image (K/N = {self.k / 3072:.4f}); trained on clean images only")
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        x = to_float(batch[0])
+        post = self.codec.vae.encode(x * 2 - 1).latent_dist
+        z = post.mean + post.std * torch.randn(post.mean.shape, generator=self.generator, device=x.device)
+        recon = (self.codec.vae.decode(z).sample + 1) / 2
+        rec = F.mse_loss(recon, x)
+        kl = post.kl().mean() / post.mean[0].numel()
+        loss = self.finite(rec + self.kl_weight * kl)
+        self.log("train_mse", rec)
+        self.log("train_kl", kl)
+        self.log("train_loss", loss, prog_bar=True)
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        ds = self.trainer.datamodule.train_ds  # type: ignore[attr-defined]
+        n = min(self.calib_images, len(ds))
+        imgs = torch.stack([to_float(ds[i][0]) for i in range(n)]).to(self.device)
+        self.codec.calibrate(imgs)
+        self.log("latent_scale", self.codec.latent_scale)
+
+    def on_validation_epoch_start(self) -> None:
+        self._val = []
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        x = to_float(batch[0])
+        with torch.no_grad():
+            self._val.append(psnr_per_image(self.codec.decode(self.codec.encode(x)), x))
+
+    def on_validation_epoch_end(self) -> None:
+        if self._val:
+            self.log("val_psnr", torch.cat(self._val).mean(), prog_bar=True)
+
+
+class LatentDenoiserModule(TrainModule):
+    """Trains the latent denoiser on the clean latents of a frozen, trained codec (``model.codec``)."""
+
+    generator_stream = 3
+
+    def __init__(self, recipe: dict[str, Any]) -> None:
+        super().__init__(recipe)
+        m = recipe["model"]
+        if not m.get("codec"):
+            raise SemcomError("recipe key 'model.codec' must name the trained ldm_vae checkpoint")
+        self.codec = load_codec(m["codec"])
+        for p in self.codec.parameters():
+            p.requires_grad_(False)
+        self.denoiser = build_denoiser(recipe)
+        self._val: list[Tensor] = []
+
+    @property
+    def k(self) -> int:
+        return self.codec.channel_uses((32, 32))
+
+    def describe(self) -> str:
+        return (f"{self.recipe['name']}: latent denoiser (DDPM) on the codec's {2 * self.k}-value latents; trained on "
+                "clean latents only")
+
+    def trainable_parameters(self) -> Any:
+        return self.denoiser.parameters()
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
+        x = to_float(batch[0])
+        with torch.no_grad():
+            z0 = self.codec.encode(x)
+        loss = self.finite(self.denoiser.loss(z0, generator=self.generator))
+        self.log("train_loss", loss, prog_bar=True)
+        return loss
+
+    def on_validation_epoch_start(self) -> None:
+        self._val = []
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        x = to_float(batch[0])
+        with torch.no_grad():
+            g = torch.Generator(device=self.device).manual_seed(batch_idx)
+            self._val.append(self.denoiser.loss(self.codec.encode(x), generator=g).reshape(1))
+
+    def on_validation_epoch_end(self) -> None:
+        if self._val:
+            self.log("val_loss", torch.cat(self._val).mean(), prog_bar=True)
+
+
+LDM_CODEC = register_system(SystemSpec(
+    name="ldm_codec", summary="latent codec of the LDM receiver (diffusers AutoencoderKL, unit-power latents)",
+    module=LatentCodecModule, build=build_codec, load=_load_codec, model_names=("ldm_vae",),
+    section=LatentCodecSection, evaluate_with="semcom ldm --codec CKPT"))
+LDM_DENOISER = register_system(SystemSpec(
+    name="ldm_denoiser", summary="latent DDPM denoiser of the LDM receiver (diffusers UNet2DModel, trained on "
+                                 "clean latents)",
+    module=LatentDenoiserModule, build=build_denoiser, load=_load_denoiser, model_names=("ldm_denoiser",),
+    section=LatentDenoiserSection, evaluate_with="semcom ldm --denoiser CKPT"))

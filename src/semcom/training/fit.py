@@ -1,4 +1,8 @@
-"""``semcom train``: fit a recipe with Lightning on CPU, one GPU or several (DDP)."""
+"""``semcom train``: fit a recipe with Lightning on CPU, one GPU or several (DDP).
+
+The recipe's system kind (:func:`semcom.systems.spec_for`) gives the Lightning module; nothing here names
+a kind.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
+from semcom.checkpoint import check_resume_compatible
 from semcom.data import atomic_write
 from semcom.errors import SemcomError
-from semcom.training.module import AtomicCheckpointIO, ImageDataModule, JSCCModule, check_resume_compatible
+from semcom.systems import spec_for
+from semcom.training.base import AtomicCheckpointIO, ImageDataModule
 from semcom.training.recipe import to_dict
 
 
@@ -85,26 +91,12 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
         check_resume_compatible(recipe, ckpt_path)
 
     L.seed_everything(int(t["seed"]), workers=True, verbose=False)
-    ldm = str(recipe["model"].get("name", "")).startswith("ldm_") or recipe["model"].get("name") == "mumimo_semcom"
-    if recipe["model"].get("name") == "mumimo_semcom":
-        from semcom.training.mumimo import MUMIMOModule
-
-        module: Any = MUMIMOModule(recipe)
-    elif ldm:
-        from semcom.training.ldm import LDMTrainModule
-
-        module = LDMTrainModule(recipe)
-    else:
-        module = JSCCModule(recipe)
+    spec = spec_for(recipe)
+    module: Any = spec.module(recipe)
     data = ImageDataModule(recipe)
     data.setup("fit")  # fail on bad data before anything is written
-    if not quiet and ldm:
+    if not quiet:
         print(module.describe())
-    elif not quiet:
-        m = module.system.model
-        print(f"{recipe['name']}: model {recipe['model']['name']}, K = {m.k} complex channel uses per "
-              f"{'x'.join(map(str, (m.in_channels, *m.image_size)))} image, bandwidth ratio K/N = {m.bandwidth_ratio:.4f}; "
-              f"sampler {module.sampler!r}; channel {module.system.channel}")
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "recipe.yaml", lambda p: p.write_text(OmegaConf.to_yaml(OmegaConf.create(recipe))))
 
@@ -133,8 +125,9 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
         "epoch_images_per_s": [round(world * n / x, 1) for n, x in zip(meter.epoch_images, meter.epoch_seconds) if x],
         "hardware": hardware(), "devices": t["devices"], "world_size": world, "rank": trainer.global_rank,
         "torch": torch.__version__,
-        "k": module.k if ldm else module.system.k,
-        "bandwidth_ratio": module.k / 3072 if ldm else module.system.model.bandwidth_ratio,
+        "system": spec.name,
+        "k": module.k,
+        "bandwidth_ratio": module.bandwidth_ratio,
         "val_psnr": {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val_psnr")},
     }
     prev_path = out / "summary.json"

@@ -1,4 +1,4 @@
-"""Training objectives of seed 001 (eqs. 1-6) and its robust-training regularisers.
+"""Training objectives of the robust-JSCC survey (eqs. 1-6) and its robust-training regularisers.
 
 * data recovery: MSE or 1 - SSIM between the image and its reconstruction;
 * task execution: cross-entropy of a classifier head on the received features;

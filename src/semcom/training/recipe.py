@@ -3,13 +3,16 @@
 A recipe (see ``configs/``)::
 
     name: fig3_k88_dlps
-    model: {name: djscc, k: 88}            # any registered model and its options
+    model: {name: djscc, k: 88}            # a registered model and its options, or {class_path: pkg.Cls, ...}
     channel: {name: awgn}                  # any registered channel and its options
     sampler: {name: dlps, snr_min_db: 0, snr_max_db: 20}
     data: {dataset: cifar10, root: null}
     train: {epochs: 20, batch_size: 256, lr: 1.0e-3, seed: 0}
 
-Unknown keys and wrong types are rejected with one line naming the key and what was expected.
+Unknown keys and wrong types are rejected with one line naming the key and what was expected. The
+``model`` section is typed by the recipe's system kind (:func:`semcom.systems.check_section`): the
+MU-MIMO and LDM kinds have dataclass sections; a point-to-point model's options are checked against
+its constructor.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ class TrainCfg:
 
 @dataclass
 class ObjectiveCfg:
-    """Seed 001, eqs. 1-6: lam * L_rec + (1 - lam) * L_task, one encoder, separate heads."""
+    """The robust-JSCC survey, eqs. 1-6: lam * L_rec + (1 - lam) * L_task, one encoder, separate heads."""
 
     recon: str = "mse"  # mse | ssim (the loss 1 - SSIM)
     lam: float = 1.0  # weight of the reconstruction loss, in [0, 1]; 1 - lam on the task loss
@@ -78,7 +81,7 @@ class ObjectiveCfg:
 
 @dataclass
 class RobustCfg:
-    """Robust training with no channel knowledge at inference (seed 001, Section III)."""
+    """Robust training with no channel knowledge at inference (the robust-JSCC survey, Section III)."""
 
     method: str = "none"  # none | kl | adversarial
     beta: float = 1.0  # kl: weight of (sigma^2 / 2) * Tr I(z)
@@ -164,10 +167,17 @@ def load_recipe(source: str | Path | dict[str, Any] | None = None, overrides: li
         OmegaConf.to_container(cfg, resolve=True)  # resolve interpolations now, not mid-training
     except OmegaConfBaseException as exc:
         raise _explain(exc, origin) from None
-    for section in ("model", "channel"):
-        if not cfg[section].get("name"):
-            raise SemcomError(f"{origin}: recipe key '{section}.name' is missing or empty")
-    validate(to_dict(cfg), origin)
+    if not cfg.model.get("name") and not cfg.model.get("class_path"):
+        raise SemcomError(f"{origin}: recipe key 'model.name' is missing or empty (or give 'model.class_path')")
+    if cfg.model.get("name") and cfg.model.get("class_path"):
+        raise SemcomError(f"{origin}: give 'model.name' or 'model.class_path', not both")
+    if not cfg.channel.get("name"):
+        raise SemcomError(f"{origin}: recipe key 'channel.name' is missing or empty")
+    recipe = to_dict(cfg)
+    validate(recipe, origin)
+    from semcom.systems import check_section
+
+    check_section(recipe, origin)
     return cfg
 
 

@@ -1,5 +1,5 @@
 """SNR samplers for training: the four granularities of Kim et al., "Data-Level Parameter Sampling
-for Channel-Adaptive Semantic Communications" (seed 000).
+for Channel-Adaptive Semantic Communications" (the DLPS paper).
 
 Every sampler is called as ``sampler(batch_size, num_symbols, device=..., generator=...)`` and
 returns SNRs in dB shaped for :mod:`semcom.channels` (aligned with the symbols [B, K] from the left):

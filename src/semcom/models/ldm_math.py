@@ -1,4 +1,4 @@
-"""Closed forms of the latent-diffusion denoising receiver (seed 003), from ``../shared/notes/ldm-receiver-math.md``.
+"""Closed forms of the latent-diffusion denoising receiver (the LDM-receiver paper), from ``../shared/notes/ldm-receiver-math.md``.
 
 Convention (per real dimension): the latent z has mean power P per real dimension; the channel gives
 y = sqrt(g) z + n with n ~ N(0, sigma^2 I) per real dimension. A complex channel use carries two real

@@ -1,4 +1,4 @@
-"""``semcom complexity``: Table III of seed 002 -- parameters, memory and median inference time of the encoder,
+"""``semcom complexity``: Table III of Li et al. 2025 -- parameters, memory and median inference time of the encoder,
 precoder and decoder of each variant, measured in one run.
 
     semcom complexity --nf 128 --device cpu --repeats 50 --out results/mumimo/complexity_cpu.json
@@ -86,7 +86,7 @@ def measure(num_subcarriers: int = 128, device: str = "cpu", repeats: int = 30, 
                              "median_ms": round(1e3 * median_seconds(fn, repeats, device), 3)}
         rows.append(row)
     hw = torch.cuda.get_device_name(0) if device == "cuda" else f"CPU {platform.machine()}, {torch.get_num_threads()} threads"
-    return {"what": "seed 002 Table III look-alike: one sample of 4 users (encoder, precoder), one user (decoder), batch 1",
+    return {"what": "Li et al. 2025 Table III look-alike: one sample of 4 users (encoder, precoder), one user (decoder), batch 1",
             "device": hw, "torch": torch.__version__, "repeats": repeats, "rows": rows}
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import torch
 
-from semcom.checkpoint import load_system
 from semcom.data import EmbeddedCIFAR10
-from semcom.evaluate import evaluate, table, write_results
-from semcom.plot import plot_reconstructions
+from semcom.evaluation.plot import plot_reconstructions
+from semcom.evaluation.point_to_point import evaluate, load_checkpoint
+from semcom.evaluation.results import table, write_results
 from semcom.training.fit import fit
 from semcom.training.recipe import load_recipe, to_dict
 
@@ -60,9 +60,9 @@ def run(out_dir: str | Path = "demo_out", epochs: int = 40, k: int = 264, sample
     recons: dict[str, torch.Tensor] = {}
     with torch.no_grad():
         for label, ck in zip(labels, ckpts):
-            module, _ = load_system(ck)
+            system = load_checkpoint(ck)
             for s in (0.0, 10.0, 20.0):
-                recons[f"{label}\n{s:g} dB"] = module.system(images, s, generator=torch.Generator().manual_seed(0))
+                recons[f"{label}\n{s:g} dB"] = system(images, s, generator=torch.Generator().manual_seed(0))
     paths["grid"] = plot_reconstructions(images, recons, out / "demo_reconstructions.png")
     print(f"demo finished in {time.perf_counter() - start:.0f} s; wrote " + ", ".join(str(p) for p in paths.values()))
     return paths

@@ -1,4 +1,4 @@
-"""``semcom bler``: BLER vs Eb/N0 of the digital MU-MISO OFDM downlink (seed 002, Fig. 7 look-alike)."""
+"""``semcom bler``: BLER vs Eb/N0 of the digital MU-MISO OFDM downlink (Li et al. 2025, Fig. 7 look-alike)."""
 
 from __future__ import annotations
 
@@ -21,16 +21,14 @@ def run(scenarios: list[str], modulations: list[str], rates: list[str], nfs: lis
     Es/N0 per resource element (total transmit power over N0), converted to each link's Eb/N0."""
     from semcom.channels.digital import MUMIMOOFDMLink, mumimo_bler
     from semcom.channels.ofdm import OFDMGrid
-    from semcom.channels.tr38901 import ChannelBank, MUMIMODownlinkChannel, TR38901Downlink
+    from semcom.channels.tr38901 import downlink_channel
 
     for m in modulations:
         if m not in MODULATIONS:
             raise SemcomError(f"modulation {m!r} is not supported; expected one of {', '.join(MODULATIONS)}")
     rows = []
     for scenario, nf in itertools.product(scenarios, nfs):
-        source: Any = (ChannelBank.open(bank, expect={"scenario": scenario, "num_subcarriers": nf}) if bank
-                       else TR38901Downlink(scenario, OFDMGrid(nf), seed=seed))
-        channel = MUMIMODownlinkChannel(source)
+        channel = downlink_channel(scenario, nf, bank=bank, seed=seed)
         for mod, rate, csi in itertools.product(modulations, rates, csis):
             link = MUMIMOOFDMLink(channel, nf, rate, MODULATIONS[mod], precoder=precoder, csi=csi)
             t0 = time.perf_counter()
@@ -114,25 +112,19 @@ def summary_md(results: dict[str, Any]) -> str:
 
 
 def write(results: dict[str, Any], out_dir: Path, name: str) -> dict[str, Path]:
-    paths = {"json": out_dir / f"{name}.json", "png": out_dir / f"{name}.png", "md": out_dir / f"{name}.md"}
-    atomic_write(paths["json"], lambda p: p.write_text(json.dumps(results, indent=1) + "\n"))
-    atomic_write(paths["md"], lambda p: p.write_text(summary_md(results)))
-    plot(results, paths["png"])
-    return paths
+    """JSON, PNG and the Markdown summary, written as one set (:func:`semcom.evaluation.results.write_results`)."""
+    from semcom.evaluation.results import write_results
+
+    return write_results(results, out_dir, name, plot=False, csv_file=False, extra={
+        "png": lambda p: plot(results, p), "md": lambda p: p.write_text(summary_md(results))})
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Re-render the plot and the markdown summary of saved BLER results: ``python -m semcom.bler RESULT.json``."""
-    import sys
+def render(path: str | Path) -> str:
+    """Re-render the plot and the Markdown summary of a saved BLER result (``semcom bler --render PATH``)."""
+    from semcom.evaluation.results import read_results
 
-    args = argv if argv is not None else sys.argv[1:]
-    for path in map(Path, args):
-        results = json.loads(path.read_text())
-        atomic_write(path.with_suffix(".md"), lambda p, r=results: p.write_text(summary_md(r)))
-        plot(results, path.with_suffix(".png"))
-        print(f"rendered {path.with_suffix('.md')} and {path.with_suffix('.png')}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    path = Path(path)
+    results = read_results(path)
+    atomic_write(path.with_suffix(".md"), lambda p: p.write_text(summary_md(results)))
+    plot(results, path.with_suffix(".png"))
+    return f"rendered {path.with_suffix('.md')} and {path.with_suffix('.png')}"

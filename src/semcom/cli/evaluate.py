@@ -1,0 +1,195 @@
+"""Verbs that evaluate: eval, merge, plot, mismatch, ldm, mumimo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from semcom.cli.common import (
+    BatchSize,
+    Dataset,
+    Device,
+    Limit,
+    Name,
+    NoPlot,
+    Out,
+    Root,
+    Seed,
+    Snr,
+    Split,
+    app,
+    channels_app,
+    command_line,
+    quiet_lightning,
+    wrote,
+)
+from semcom.errors import SemcomError
+
+
+@app.command("eval")
+def eval_(
+    checkpoints: Annotated[list[Path], typer.Argument(help="checkpoints (.ckpt) to evaluate")],
+    snr: Snr = "-5:25:1",
+    channel: Annotated[list[str], typer.Option(help="awgn, rayleigh or rician; repeat for several")] = ["awgn"],
+    csi: Annotated[list[str], typer.Option(help="perfect or pilot (fading channels); repeat for both")] = ["perfect"],
+    dataset: Dataset = "cifar10",
+    split: Split = "test",
+    root: Root = None,
+    limit: Annotated[Optional[int], typer.Option(help="first N images only")] = None,
+    download: Annotated[bool, typer.Option("--download", help="fetch CIFAR-10 (MD5-checked) if --root has none")] = False,
+    seed: Seed = 0,
+    batch_size: BatchSize = 500,
+    label: Annotated[Optional[list[str]], typer.Option(help="legend label per checkpoint")] = None,
+    out: Out = Path("results/eval"),
+    name: Name = "eval",
+    metrics: Annotated[str, typer.Option(help="comma list of psnr, ssim, ms_ssim")] = "psnr,ssim,ms_ssim",
+    structural_at: Annotated[Optional[str], typer.Option(help="compute SSIM / MS-SSIM only at these SNRs (grid syntax)")] = None,
+    device: Device = "cpu",
+    snr_source: Annotated[Optional[str], typer.Option(help="true or pilot: the SNR given to SNR-conditioned decoders")] = None,
+    no_plot: NoPlot = False,
+) -> None:
+    """Evaluate checkpoints over SNR: writes NAME.json, NAME.csv and NAME.png and prints the table."""
+    from semcom.evaluation.point_to_point import evaluate
+    from semcom.evaluation.results import parse_snr, table, write_results
+
+    results = evaluate([str(c) for c in checkpoints], parse_snr(snr), channel, csi, dataset=dataset, split=split,
+                       root=root, limit=limit, seed=seed, batch_size=batch_size, labels=label, download=download,
+                       metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()),
+                       structural_snr_db=parse_snr(structural_at) if structural_at else None, device=device,
+                       snr_source=snr_source)
+    results["command"] = command_line()
+    paths = write_results(results, out, name, plot=not no_plot)
+    typer.echo(table(results))
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+@app.command()
+def merge(
+    results: Annotated[list[Path], typer.Argument(help="result JSON files of separate evaluations")],
+    out: Out = Path("results/eval"),
+    name: Name = "merged",
+) -> None:
+    """Merge results of separate `semcom eval` runs (same dataset, seed and settings) into one."""
+    from semcom.evaluation.results import merge_results, read_results, write_results
+
+    paths = write_results(merge_results([read_results(p) for p in results]), out, name, plot=False)
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+@app.command()
+def plot(
+    results: Annotated[list[Path], typer.Argument(help="result JSON files to overlay")],
+    out: Annotated[Path, typer.Option(help="PNG to write")] = Path("plot.png"),
+    metric: Annotated[str, typer.Option(help="psnr, ssim or ms_ssim")] = "psnr",
+    title: Annotated[Optional[str], typer.Option()] = None,
+) -> None:
+    """Overlay result files from several runs in one PNG."""
+    from semcom.evaluation.results import read_results
+    from semcom.evaluation.plot import plot_results
+
+    data = [read_results(p) for p in results]
+    path = plot_results(data, out, metric=metric, names=[p.stem for p in results], title=title)
+    typer.echo(f"wrote {path}")
+
+@app.command()
+def mismatch(
+    checkpoints: Annotated[list[Path], typer.Argument(help="checkpoints (.ckpt) trained at different SNRs or by different methods")],
+    snr: Snr = "0:20:1",
+    channel: Annotated[list[str], typer.Option(help="awgn, rayleigh or rician; repeat")] = ["awgn", "rayleigh"],
+    csi: Annotated[list[str], typer.Option(help="perfect or pilot (fading); repeat")] = ["perfect"],
+    metrics: Annotated[str, typer.Option(help="comma list of psnr, ssim, ms_ssim")] = "psnr,ssim",
+    snr_source: Annotated[Optional[str], typer.Option(help="true or pilot: the SNR conditioned decoders get")] = None,
+    dataset: Dataset = "cifar10",
+    split: Split = "test",
+    root: Root = None,
+    limit: Limit = None,
+    seed: Seed = 0,
+    device: Device = "cpu",
+    out: Out = Path("results/robust"),
+    name: Name = "mismatch",
+) -> None:
+    """Training SNR (or method) x test SNR grid: JSON, heat map and table, channel uses per model."""
+    from semcom.evaluation import mismatch as mm
+    from semcom.evaluation.results import parse_snr
+
+    res = mm.run(list(checkpoints), parse_snr(snr), channel, csi, out, name,
+                 metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()), snr_source=snr_source,
+                 dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device, spread=True)
+    typer.echo(mm.print_summary(res))
+    typer.echo(f"wrote {out / (name + '.json')}, {out / (name + '.md')}, {out / (name + '.png')}")
+
+@app.command()
+def ldm(
+    codec: Annotated[Path, typer.Option(help="trained ldm_vae checkpoint")],
+    denoiser: Annotated[Optional[Path], typer.Option(help="trained ldm_denoiser checkpoint")] = None,
+    receiver: Annotated[list[str], typer.Option(help="ddim:N, ddpm, single, none or lmmse; repeat")] = ["ddim:1", "none", "lmmse"],
+    snr: Snr = "0:20:2",
+    channel: Annotated[list[str], typer.Option(help="awgn or rayleigh; repeat")] = ["awgn"],
+    csi: Annotated[str, typer.Option(help="fading CSI: perfect or pilot")] = "perfect",
+    dataset: Dataset = "cifar10",
+    split: Split = "test",
+    root: Root = None,
+    limit: Limit = None,
+    classes: Annotated[Optional[str], typer.Option(help="CIFAR-10 classes: names, indices, animals or vehicles")] = None,
+    tile: Annotated[Optional[int], typer.Option(help="folders/Kodak: every TILE x TILE crop (sent as 32x32 blocks)")] = None,
+    djscc: Annotated[list[Path], typer.Option(help="DJSCC checkpoint evaluated on the same images; repeat")] = [],
+    perturb: Annotated[list[str], typer.Option(help="t:FACTOR or s:FACTOR, the t*/s ablation; repeat")] = [],
+    snr_estimate: Annotated[str, typer.Option(help="power (the receiver estimates it) or true")] = "power",
+    ldm_power: Annotated[str, typer.Option(help="image (every latent normalised, power as side information) or dataset")] = "image",
+    batch_size: BatchSize = 250,
+    seed: Seed = 0,
+    device: Device = "cpu",
+    out: Out = Path("results/ldm"),
+    name: Name = "ldm",
+    no_plot: NoPlot = False,
+) -> None:
+    """The LDM-receiver paper's latent-diffusion receiver (and its baselines) over SNR, in `semcom eval`'s format."""
+    from semcom.evaluation.results import parse_snr, table, write_results
+    from semcom.evaluation.ldm import evaluate_ldm
+
+    res = evaluate_ldm(str(codec), str(denoiser) if denoiser else None, parse_snr(snr), channel, receiver, csi=csi,
+                       dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device, classes=classes,
+                       tile=tile, djscc=[str(p) for p in djscc], perturb=perturb, snr_estimate=snr_estimate,
+                       batch_size=batch_size, power=ldm_power)
+    res["command"] = command_line()
+    typer.echo(table(res))
+    paths = write_results(res, out, name, plot=not no_plot)
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+@app.command()
+def mumimo(
+    checkpoints: Annotated[list[Path], typer.Argument(help="mumimo_semcom checkpoints (.ckpt)")],
+    scenario: Annotated[list[str], typer.Option(help="test scenario umi, uma or rma; repeat (cross-scenario mismatch)")] = ["umi"],
+    snr: Snr = "-9:13:2",
+    bank_dir: Annotated[Path, typer.Option(help="folder of channel banks {scenario}_nf{N_f}{suffix}")] = Path("banks"),
+    bank_suffix: Annotated[str, typer.Option(help="bank name suffix (test banks: generated with another seed)")] = "_test",
+    limit: Annotated[Optional[int], typer.Option(help="N test images at evenly spaced indices (N/4 samples)")] = 1000,
+    seed: Seed = 0,
+    batch_size: Annotated[int, typer.Option(help="images per batch (a multiple of the users)")] = 256,
+    device: Device = "cpu",
+    grid: Annotated[bool, typer.Option("--grid", help="also write Fig. 12's reconstruction grid per scenario")] = False,
+    grid_only: Annotated[bool, typer.Option("--grid-only", help="only the grids, no SNR sweep")] = False,
+    grid_snr: Annotated[str, typer.Option(help="SNRs of the grid")] = "-5,0,5",
+    dataset: Dataset = "cifar10",
+    out: Out = Path("results/mumimo"),
+    name: Name = "eval",
+) -> None:
+    """Li et al.'s (2025) MU-MIMO OFDM systems over SNR and scenario: PSNR, SSIM, MS-SSIM, accuracy, per user and mean."""
+    from semcom.evaluation.results import parse_snr, table, write_results
+    from semcom.evaluation.mumimo import evaluate_mumimo, reconstruction_grid
+
+    paths: dict[str, Path] = {}
+    if not grid_only:
+        res = evaluate_mumimo(list(checkpoints), scenario, parse_snr(snr), bank_dir=bank_dir, bank_suffix=bank_suffix,
+                              limit=limit, seed=seed, batch_size=batch_size, device=device, dataset=dataset)
+        res["command"] = command_line()
+        typer.echo(table(res))
+        typer.echo(table(res, metric="accuracy"))
+        paths = write_results(res, out, name)
+    if grid or grid_only:
+        for sc in scenario:
+            paths[f"grid_{sc}"] = reconstruction_grid(list(checkpoints), sc, [float(v) for v in grid_snr.split(",")],
+                                                      out / f"{name}_grid_{sc}.png", bank_dir=bank_dir,
+                                                      bank_suffix=bank_suffix, seed=seed, dataset=dataset)
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))

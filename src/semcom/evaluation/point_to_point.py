@@ -1,0 +1,185 @@
+"""``semcom eval``: PSNR / SSIM / MS-SSIM of trained point-to-point systems over an SNR grid and channels.
+
+Runs on the sweep driver (:mod:`semcom.evaluation.sweep`); results in the one schema
+(:mod:`semcom.evaluation.results`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader
+
+import semcom.channels as channels
+from semcom.checkpoint import read_checkpoint
+from semcom.data import build_dataset
+from semcom.errors import SemcomError
+from semcom.evaluation.results import (
+    CIFAR_NOTE,
+    CSV_FIELDS,
+    METRICS,
+    SNR_CONVENTION,
+    SSIM_SETTINGS,
+    dataset_info,
+    header,
+    merge_results,
+    parse_snr,
+    read_results,
+    table,
+    write_results,
+)
+from semcom.evaluation.sweep import ChannelPoint, mean_row, run_batches, sweep
+from semcom.metrics import ms_ssim_per_image, ms_ssim_settings, psnr_per_image, ssim_per_image
+from semcom.systems.jscc import PointToPointJSCC, load_point_to_point
+from semcom.systems.registry import expect_kind
+from semcom.training.base import to_float
+
+__all__ = ["CIFAR_NOTE", "CSV_FIELDS", "METRICS", "SNR_CONVENTION", "evaluate", "load_checkpoint",
+           "merge_results", "parse_snr", "read_results", "table", "write_results"]
+
+
+def load_checkpoint(path: str | Path, snr_source: str | None = None) -> PointToPointJSCC:
+    """The trained point-to-point system of a checkpoint (``recipe`` attached); another kind of checkpoint
+    gets one line naming the command that evaluates it."""
+    info = read_checkpoint(path)
+    expect_kind(path, info, "point_to_point")
+    return load_point_to_point(info, path, snr_source=snr_source)
+
+
+def channel_points(names: list[str], csis: list[str]) -> list[ChannelPoint]:
+    """The test channels of ``semcom eval``: AWGN once, each fading channel once per CSI."""
+    out = []
+    for name in names:
+        if name == "awgn":
+            out.append(ChannelPoint("awgn", "-", channels.create("awgn")))
+        elif name in ("rayleigh", "rician"):
+            for csi in csis:
+                out.append(ChannelPoint(name, csi, channels.create(name, csi=csi)))
+        else:
+            raise SemcomError(f"unknown evaluation channel {name!r}; expected awgn, rayleigh or rician")
+    return out
+
+
+class PointToPointAdapter:
+    """A point-to-point system in the sweep: encodes every image once and reuses the symbols at every
+    channel and SNR when the system allows it (:attr:`PointToPointJSCC.reuses_symbols`)."""
+
+    def __init__(self, label: str, system: PointToPointJSCC, loader: DataLoader[Any], device: str,
+                 metrics: tuple[str, ...], structural_snr_db: list[float] | None, ms_settings: dict[str, Any] | None,
+                 meta: dict[str, Any]) -> None:
+        self.label, self.system, self.loader, self.device = label, system, loader, device
+        self.metrics, self.structural_snr_db, self.ms_settings, self.meta = metrics, structural_snr_db, ms_settings, meta
+        self._sent: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+
+    def batches(self) -> list[tuple[torch.Tensor, Any]]:
+        if self.system.reuses_symbols:
+            if self._sent is None:
+                self._sent = [(x, self.system.transmit(x)) for x in (to_float(img.to(self.device)) for img, _ in self.loader)]
+            return self._sent
+        return [(to_float(img.to(self.device)), lab) for img, lab in self.loader]
+
+    def point(self, channel: ChannelPoint, snr_db: float, generator: torch.Generator) -> dict[str, Any]:
+        system = self.system
+        system.channel = channel.value
+        structural = self.structural_snr_db is None or snr_db in self.structural_snr_db
+        snr = torch.tensor(snr_db, device=self.device)
+
+        def step(batch: tuple[torch.Tensor, Any]) -> dict[str, torch.Tensor | None]:
+            x, extra = batch
+            if system.reuses_symbols:
+                out = system.sweep_step(x, snr, generator, sent=extra)
+            else:
+                out = system.sweep_step(x, snr, generator)
+            rec = out["recon"]
+            return {
+                "psnr": psnr_per_image(rec, x),
+                "ssim": ssim_per_image(rec, x) if "ssim" in self.metrics and structural else None,
+                "ms_ssim": (ms_ssim_per_image(rec, x, settings=self.ms_settings)
+                            if self.ms_settings is not None and structural else None),
+                "accuracy": ((out["logits"].argmax(1).cpu() == extra).float()
+                             if out.get("logits") is not None else None),
+                "snr_est": (torch.as_tensor(out["snr_rx_db"]).float().reshape(-1)
+                            if system.estimator is not None else None),
+            }
+
+        v = run_batches(self.batches(), step)
+        row: dict[str, Any] = {**mean_row(v, ("psnr", "ssim", "ms_ssim")), "num_images": int(v["psnr"].numel()),
+                               "eval_seed": None, "k": self.meta["k"], "bandwidth_ratio": self.meta["bandwidth_ratio"]}
+        if "accuracy" in v:
+            row["accuracy"] = float(v["accuracy"].mean())
+        if "snr_est" in v:
+            row.update({"snr_source": "pilot", "snr_est_mean_db": float(v["snr_est"].mean()),
+                        "snr_est_std_db": float(v["snr_est"].std())})
+        return row
+
+
+def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: list[str] = ["awgn"],
+             csi: list[str] = ["perfect"], dataset: str = "cifar10", split: str = "test",
+             root: str | Path | None = None, limit: int | None = None, seed: int = 0, batch_size: int = 500,
+             labels: list[str] | None = None, metrics: tuple[str, ...] = METRICS,
+             structural_snr_db: list[float] | None = None, device: str = "cpu",
+             download: bool = False, snr_source: str | None = None, spread: bool = False) -> dict[str, Any]:
+    """Evaluate checkpoints; returns the result dict written by :func:`write_results`.
+
+    ``metrics`` picks among ``psnr``, ``ssim`` and ``ms_ssim`` (the structural ones cost about three
+    times a DJSCC forward pass on CPU); a metric left out is written as null.
+
+    The channel randomness of every (model, channel, CSI, SNR) point comes from a generator seeded
+    with ``seed``, so curves of different models and SNRs are comparable.
+
+    ``snr_source`` (``"true"`` or ``"pilot"``) overrides what SNR-conditioned decoders are given; with
+    pilots the rows also carry the mean and spread of the estimate. Models with a classifier head get
+    an ``accuracy`` column.
+    """
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown or "psnr" not in metrics:
+        raise SemcomError(f"metrics {list(metrics)} not understood; expected psnr plus any of ssim, ms_ssim")
+    if not checkpoints:
+        raise SemcomError("no checkpoint to evaluate")
+    for c in csi:
+        if c not in ("perfect", "pilot"):
+            raise SemcomError(f"csi={c!r} is not supported; expected 'perfect' or 'pilot'")
+    points = channel_points(channel_names, csi)
+    systems = [load_checkpoint(p, snr_source) for p in checkpoints]
+    if spread and limit is not None:  # evenly spaced images instead of the first ones
+        ds = build_dataset(dataset, split=split, root=root, download=download)
+        ds = ds.spread(limit) if hasattr(ds, "spread") else build_dataset(dataset, split=split, root=root, limit=limit)
+    else:
+        ds = build_dataset(dataset, split=split, root=root, limit=limit, download=download)
+    variable = dataset in ("folder", "kodak")
+    loader = DataLoader(ds, batch_size=1 if variable else batch_size, shuffle=False)
+    names = list(labels) if labels else [s.recipe["name"] for s in systems]  # type: ignore[union-attr]
+    if len(names) != len(systems):
+        raise SemcomError(f"{len(names)} labels for {len(systems)} checkpoints; give one label per checkpoint")
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        seen[n] = seen.get(n, 0) + 1
+        if seen[n] > 1:
+            names[i] = f"{n}#{seen[n]}"
+    first = next(iter(loader))[0]
+    ms_settings = ms_ssim_settings(first.shape[-2], first.shape[-1]) if "ms_ssim" in metrics else None
+    models_meta, adapters = [], []
+    for system, name, path in zip(systems, names, checkpoints):
+        recipe: dict[str, Any] = system.recipe  # type: ignore[assignment]
+        meta = {"label": name, "checkpoint": str(path), "recipe_name": recipe["name"], "model": recipe["model"],
+                "sampler": recipe["sampler"], "train_channel": recipe["channel"], "k": system.k,
+                "n": getattr(system.model, "n", None), "bandwidth_ratio": system.bandwidth_ratio}
+        models_meta.append(meta)
+        adapters.append(PointToPointAdapter(name, system.to(device), loader, device, tuple(metrics),
+                                            structural_snr_db, ms_settings, meta))
+    with torch.no_grad():
+        rows = sweep(adapters, points, snr_db, seed, log=None)
+    dsinfo = dataset_info(dataset, split, len(ds), "evenly spaced" if spread and limit is not None else None)  # type: ignore[arg-type]
+    return {
+        **header(None, None,
+                 ssim_settings=None if "ssim" not in metrics else SSIM_SETTINGS,
+                 ms_ssim_settings=None if ms_settings is None else {**ms_settings, "betas": list(ms_settings["betas"]),
+                                                                     "data_range": 1.0,
+                                                                     "reduction": "mean of per-image MS-SSIM"},
+                 structural_metrics_at_snr_db=structural_snr_db),
+        "dataset": dsinfo, "eval_seed": seed,
+        "channels": [f"{c.label}" + (f" ({c.csi} CSI)" if c.csi != "-" else "") for c in points],
+        "models": models_meta, "rows": rows,
+    }
