@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.semcom-installed
 
-.PHONY: install demo test test-all test-slow bench golden reproduce-dlps reproduce-ldm reproduce-mumimo clean
+.PHONY: install demo test test-all test-slow lint typecheck bench golden reproduce-dlps reproduce-ldm reproduce-mumimo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +20,18 @@ install: $(STAMP)
 demo: install
 	$(BIN)/semcom demo --out demo_out
 
-## The default test run (slow tests deselected).
+## The default test run (slow tests deselected), after the linter.
 test: install
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
+
+## ruff (lint) and mypy, configured in pyproject.toml.
+lint: install
+	$(BIN)/python -m pip install -q ruff mypy
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+typecheck: lint
 
 ## Only the tests marked slow.
 test-slow: install

@@ -23,8 +23,8 @@ from typing import Any
 import torch
 
 from semcom.channels import AWGNChannel
-from semcom.evaluation.complexity import median_seconds
 from semcom.data import atomic_write
+from semcom.evaluation.complexity import median_seconds
 
 
 def run(codec: str | None, denoiser: str | None, djscc: str | None, device: str = "cpu", batch: int = 64,

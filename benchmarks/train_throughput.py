@@ -30,9 +30,9 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, DistributedSampler
 
 from semcom.data import atomic_write
-from semcom.training.fit import fit, hardware
 from semcom.systems.jscc import build_point_to_point as build_system
 from semcom.training.base import ImageDataModule, build_sampler, to_float
+from semcom.training.fit import fit, hardware
 from semcom.training.recipe import load_recipe, to_dict
 
 

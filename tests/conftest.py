@@ -5,7 +5,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-import torch
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 

@@ -8,8 +8,16 @@ import pytest
 import torch
 
 from semcom import SemcomError
-from semcom.channels import (AWGNChannel, BlockFadingChannel, complex_noise, complex_to_real, create, expand_snr,
-                             normalize_power, real_to_complex)
+from semcom.channels import (
+    AWGNChannel,
+    BlockFadingChannel,
+    complex_noise,
+    complex_to_real,
+    create,
+    expand_snr,
+    normalize_power,
+    real_to_complex,
+)
 
 
 def unit_symbols(b: int, k: int, seed: int = 0) -> torch.Tensor:

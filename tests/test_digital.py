@@ -10,8 +10,15 @@ import torch
 
 from semcom import SemcomError
 from semcom.channels import BlockFadingChannel
-from semcom.channels.digital import (DigitalLink, bler, block_capacity_bits, ebno_to_snr_db, parse_rate,
-                                     shannon_limit_ebno_db, snr_to_ebno_db)
+from semcom.channels.digital import (
+    DigitalLink,
+    bler,
+    block_capacity_bits,
+    ebno_to_snr_db,
+    parse_rate,
+    shannon_limit_ebno_db,
+    snr_to_ebno_db,
+)
 
 
 def test_snr_conventions_and_limits() -> None:

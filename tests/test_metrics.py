@@ -7,8 +7,15 @@ import torch
 from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 from semcom import SemcomError
-from semcom.metrics import (MS_SSIM_DEFAULT, MS_SSIM_SMALL, MeanPSNR, ms_ssim_per_image, ms_ssim_settings,
-                            psnr_per_image, ssim_per_image)
+from semcom.metrics import (
+    MS_SSIM_DEFAULT,
+    MS_SSIM_SMALL,
+    MeanPSNR,
+    ms_ssim_per_image,
+    ms_ssim_settings,
+    psnr_per_image,
+    ssim_per_image,
+)
 
 
 def pair(n: int = 6, size: int = 32, noise: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from semcom.errors import SemcomError
 from semcom.channels.precoding import Precoder
+from semcom.errors import SemcomError
 from semcom.models.precoders import HybridRZF, create_precoder
 
 
@@ -68,3 +68,52 @@ def test_bad_precoder_options() -> None:
         HybridRZF(alpha_init=0.0)
     with pytest.raises(SemcomError, match="must be >= 0"):
         Precoder("rzf", alpha=-1.0)
+
+
+def test_semantic_system_and_digital_link_radiate_the_same_energy_per_grid() -> None:
+    """One power constraint (total power over the resource grid): the end-to-end system (grid normalisation,
+    learned streams) and the digital baseline (per-RE normalisation, unit-power QAM streams) radiate the same
+    mean energy per resource element, and the same SNR gives the same N0 through the same channel."""
+    from semcom.channels.digital import MUMIMOOFDMLink
+    from semcom.channels.tr38901 import MUMIMODownlinkChannel
+    from semcom.systems.mumimo import MUMIMOSemanticSystem
+
+    class FixedH:  # a source of H: the same random draws for both systems
+        def generate(self, b: int, generator: torch.Generator | None = None) -> torch.Tensor:
+            g = torch.Generator().manual_seed(7)
+            return torch.complex(torch.randn(b, 32, 14, 4, 4, generator=g), torch.randn(b, 32, 14, 4, 4, generator=g)) / 2**0.5
+
+    channel = MUMIMODownlinkChannel(FixedH())
+    b, snr_db = 64, 5.0
+    system = MUMIMOSemanticSystem(channel, 32, "rzf").eval()
+    with torch.no_grad():
+        out = system(torch.rand(b, 4, 3, 32, 32), snr_db, generator=torch.Generator().manual_seed(0))
+    e_semantic = out["x"].abs().pow(2).sum(-1).mean(dim=(1, 2))  # [B]: energy per RE of each grid
+    assert torch.allclose(e_semantic, torch.ones(b), atol=1e-4)
+
+    link = MUMIMOOFDMLink(channel, 32, "1/2", 2, precoder="rzf", csi="perfect")
+    no = 10 ** (-snr_db / 10)
+    h = channel.draw(b)
+    bits = torch.randint(0, 2, (b, 1, 4, link.k), generator=torch.Generator().manual_seed(1)).float()
+    s = link.grid.map(link.mapper(link.encoder(bits)))[:, 0].permute(0, 3, 2, 1)  # [B, F, T, K] QAM + pilots
+    x_digital = (link.precoder.matrix(h, no) @ s[..., None])[..., 0]
+    e_digital = x_digital.abs().pow(2).sum(-1).mean(dim=(1, 2))
+    assert float(e_digital.mean()) == pytest.approx(1.0, abs=0.03)  # per RE in expectation: the grid's mean is P
+    # the same SNR -> the same noise variance at the users
+    _, info = channel(out["x"], snr_db, h=out["h"], return_info=True, generator=torch.Generator().manual_seed(2))
+    assert float(torch.as_tensor(info["noise_var"]).mean()) == pytest.approx(no, rel=1e-6)
+    assert link.snr_db(link.ebno_from_snr_db(snr_db)) == pytest.approx(snr_db, abs=1e-6)
+
+
+def test_precoder_registry_holds_every_classical_and_learned_precoder() -> None:
+    from semcom.channels.precoding import PRECODERS, create
+
+    assert {"mrt", "zf", "rzf", "svd", "hybrid_rzf"} <= set(PRECODERS.names())
+    h, s = _channel(seed=5)
+    for name in ("mrt", "zf", "rzf", "svd"):
+        x = create(name, normalization="grid")(s, h, 0.1)
+        assert torch.allclose(x.abs().pow(2).sum(-1).mean(dim=(1, 2)), torch.ones(2), atol=1e-5), name
+        v = create(name).matrix(h, 0.1)  # per resource element: trace(V V^H) = 1
+        assert torch.allclose(v.abs().pow(2).sum(dim=(-2, -1)), torch.ones(v.shape[:-2]), atol=1e-4), name
+    with pytest.raises(SemcomError, match="normalization 'per_user'"):
+        create("rzf", normalization="per_user")

@@ -2,6 +2,7 @@
 the mismatch tool."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,8 +17,6 @@ from semcom.errors import SemcomError
 from semcom.models.conditioning import CONDITIONERS, create_conditioning, per_sample_snr_db
 from semcom.training.objectives import adversarial_delta, fisher_trace_classification, fisher_trace_reconstruction
 from semcom.training.recipe import load_recipe
-
-from pathlib import Path
 
 RECIPE = str(Path(__file__).resolve().parents[1] / "configs" / "robust" / "djscc_awgn_dedicated.yaml")
 

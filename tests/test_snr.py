@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from semcom import SemcomError
-from semcom.training.snr import SAMPLERS, BLPS, DLPS, Dedicated, LvLPS, create_sampler
+from semcom.training.snr import BLPS, DLPS, SAMPLERS, Dedicated, LvLPS, create_sampler
 
 
 def test_granularity_shapes() -> None:

@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import io
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -199,7 +200,7 @@ class JPEGCodec(Codec):
             i += 2 + length
         raise SemcomError("malformed JPEG stream: no SOS marker")
 
-    @lru_cache(maxsize=512)
+    @lru_cache(maxsize=512)  # noqa: B019  (codec objects live as long as the process)
     def _header(self, quality: int, shape: tuple[int, int]) -> bytes:
         return self._split(self._file(np.full((*shape, 3), 128, np.uint8), quality))[0]
 
@@ -265,7 +266,7 @@ class HEVCCodec(Codec):
             raise SemcomError("HEIF layout not supported: mdat is not the last box")
         return data[off + 8:off + size]
 
-    @lru_cache(maxsize=512)
+    @lru_cache(maxsize=512)  # noqa: B019
     def _template(self, quality: int, shape: tuple[int, int]) -> tuple[bytes, int, int]:
         """(file up to mdat, offset of the iloc extent_length field, its byte width)."""
         data = self._file(np.full((*shape, 3), 128, np.uint8), quality)

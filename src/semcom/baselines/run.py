@@ -12,7 +12,6 @@ per image ``k`` and the bandwidth ratio k / (H W C), so ``semcom plot`` overlays
 from __future__ import annotations
 
 import itertools
-import time
 from typing import Any
 
 import numpy as np

@@ -68,7 +68,7 @@ class TR38901Downlink:
                  seed: int | None = None) -> None:
         from sionna.phy import config
         from sionna.phy.channel import subcarrier_frequencies
-        from sionna.phy.channel.tr38901 import RMa, UMa, UMi, PanelArray
+        from sionna.phy.channel.tr38901 import PanelArray, RMa, UMa, UMi
 
         if scenario not in SCENARIOS:
             raise SemcomError(f"unknown 38.901 scenario {scenario!r}; expected one of {', '.join(SCENARIOS)}")

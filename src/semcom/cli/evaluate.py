@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -21,12 +20,8 @@ from semcom.cli.common import (
     Snr,
     Split,
     app,
-    channels_app,
     command_line,
-    quiet_lightning,
-    wrote,
 )
-from semcom.errors import SemcomError
 
 
 @app.command("eval")
@@ -85,8 +80,8 @@ def plot(
     title: Annotated[Optional[str], typer.Option()] = None,
 ) -> None:
     """Overlay result files from several runs in one PNG."""
-    from semcom.evaluation.results import read_results
     from semcom.evaluation.plot import plot_results
+    from semcom.evaluation.results import read_results
 
     data = [read_results(p) for p in results]
     path = plot_results(data, out, metric=metric, names=[p.stem for p in results], title=title)
@@ -145,8 +140,8 @@ def ldm(
     no_plot: NoPlot = False,
 ) -> None:
     """The LDM-receiver paper's latent-diffusion receiver (and its baselines) over SNR, in `semcom eval`'s format."""
-    from semcom.evaluation.results import parse_snr, table, write_results
     from semcom.evaluation.ldm import evaluate_ldm
+    from semcom.evaluation.results import parse_snr, table, write_results
 
     res = evaluate_ldm(str(codec), str(denoiser) if denoiser else None, parse_snr(snr), channel, receiver, csi=csi,
                        dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device, classes=classes,
@@ -176,8 +171,8 @@ def mumimo(
     name: Name = "eval",
 ) -> None:
     """Li et al.'s (2025) MU-MIMO OFDM systems over SNR and scenario: PSNR, SSIM, MS-SSIM, accuracy, per user and mean."""
-    from semcom.evaluation.results import parse_snr, table, write_results
     from semcom.evaluation.mumimo import evaluate_mumimo, reconstruction_grid
+    from semcom.evaluation.results import parse_snr, table, write_results
 
     paths: dict[str, Path] = {}
     if not grid_only:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -23,7 +22,6 @@ from semcom.cli.common import (
     app,
     channels_app,
     command_line,
-    quiet_lightning,
     wrote,
 )
 from semcom.errors import SemcomError

@@ -9,24 +9,11 @@ from typing import Annotated, Optional
 import typer
 
 from semcom.cli.common import (
-    BatchSize,
-    Dataset,
-    Device,
-    Limit,
-    Name,
-    NoPlot,
     Out,
-    Root,
     Seed,
-    Snr,
-    Split,
     app,
-    channels_app,
-    command_line,
     quiet_lightning,
-    wrote,
 )
-from semcom.errors import SemcomError
 
 
 @app.command()

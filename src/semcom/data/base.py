@@ -8,6 +8,7 @@ import tempfile
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,7 +18,7 @@ from torch.utils.data import Dataset
 from semcom.errors import SemcomError
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: str | Path, write: Callable[[Path], Any]) -> Path:
     """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it onto ``path``.
 
     Nothing half-written is ever visible at ``path``: on any error the temporary file is removed.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -11,6 +12,9 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from semcom.errors import SemcomError
+
+if TYPE_CHECKING:
+    from semcom.data.base import ImageArrayDataset
 
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
@@ -70,7 +74,7 @@ class ImageFolder(Dataset[tuple[Tensor, Tensor]]):
         patch = np.ascontiguousarray(a[top:top + ch, left:left + cw])
         return torch.from_numpy(patch).permute(2, 0, 1), torch.tensor(-1)
 
-    def tiles(self, size: int) -> "ImageArrayDataset":
+    def tiles(self, size: int) -> ImageArrayDataset:
         """Every non-overlapping ``size`` x ``size`` tile of every image (row-major, image by image) as an
         in-memory dataset: the 24 Kodak images give 96 tiles of 64 x 64 each (2,304 in all)."""
         from semcom.data.base import ImageArrayDataset

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ def run(scenarios: list[str], modulations: list[str], rates: list[str], nfs: lis
     """Sweep the grid of settings; one row per setting and Eb/N0. With ``grid_is_snr`` the grid is
     Es/N0 per resource element (total transmit power over N0), converted to each link's Eb/N0."""
     from semcom.channels.digital import MUMIMOOFDMLink, mumimo_bler
-    from semcom.channels.ofdm import OFDMGrid
     from semcom.channels.tr38901 import downlink_channel
 
     for m in modulations:

@@ -12,7 +12,6 @@ Each model's label says how it was trained and its channel uses per image (K, K/
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 

@@ -33,7 +33,8 @@ from semcom.errors import SemcomError
 from semcom.evaluation.results import SNR_CONVENTION, SSIM_SETTINGS, dataset_info, header
 from semcom.evaluation.sweep import ChannelPoint, run_batches, sweep
 from semcom.metrics import ms_ssim_per_image, ms_ssim_settings, psnr_per_image, ssim_per_image
-from semcom.systems.mumimo import MUMIMOSemanticSystem, bank_path, load_mumimo as _load_mumimo
+from semcom.systems.mumimo import MUMIMOSemanticSystem, bank_path
+from semcom.systems.mumimo import load_mumimo as _load_mumimo
 from semcom.systems.registry import expect_kind
 
 __all__ = ["bank_path", "evaluate_mumimo", "load_mumimo", "reconstruction_grid"]

@@ -9,7 +9,6 @@ Writes ``fig8_nf32.png``, ``p2p_vs_djscc.png``, ``statements.json`` and ``README
 from __future__ import annotations
 
 import json
-import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -270,7 +269,7 @@ def report(folder: Path, dlps: Path = Path("results/dlps")) -> dict[str, Any]:
         near = st["fig8_snr_near_7dB"]
         f8 = st["fig8"]
         md += ["### Against the paper's statements", "",
-               f"* \"4QAM 1/2 ... PSNR exceeding 26 dB under 7 dB SNR\" and \"a low PSNR of approximately 18.75 dB",
+               "* \"4QAM 1/2 ... PSNR exceeding 26 dB under 7 dB SNR\" and \"a low PSNR of approximately 18.75 dB",
                "  even under 7dB SNR\" (the paper says both of 4QAM 1/2). Here at "
                f"{near:g} dB (nearest grid point), BPG: " + ", ".join(
                    f"{sc.upper()} {m.upper()} {r}: {f8[f'{sc}/bpg/{m}/{r}'][f'psnr_at_{near:g}dB']:.1f} dB"

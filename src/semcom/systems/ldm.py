@@ -47,7 +47,6 @@ from semcom.models.latent import LatentCodec
 from semcom.systems.registry import SystemSpec, expect_kind, register_system
 from semcom.training.base import TrainModule, to_float
 
-
 #: ``steps="auto"``: one DDIM step per this many timesteps of t* (1 step at high SNR, ~7 at -5 dB).
 AUTO_STRIDE = 100
 
@@ -120,7 +119,6 @@ class LDMReceiverSystem(nn.Module):
         """The receiver alone: received latent ``yr`` [B, C, h, w] (real, unit signal power + noise of variance
         ``sigma2`` [B] per real dimension, float64) -> dict with ``recon``, ``z_hat``, ``snr_est_db`` (and
         ``t_star``, ``scale`` in diffusion mode)."""
-        shape = yr.shape
         if self.snr_estimate == "power":
             gamma = L.received_snr(yr.double().pow(2).flatten(1).mean(1), sigma2)
         else:
