@@ -71,3 +71,28 @@ def test_complexity_table(tmp_path) -> None:
     full = res["rows"][0]
     assert full["decoder"]["parameters"] < 200_000 and full["decoder"]["median_ms"] > 0
     assert res["rows"][3]["decoder"]["parameters"] > full["decoder"]["parameters"]  # DJSCC's symmetric decoder is heavier
+
+
+def test_mumimo_resume_after_epoch_one_equals_uninterrupted_run(tmp_path) -> None:
+    import torch
+
+    from semcom.checkpoint import read_checkpoint
+    from semcom.cli import main
+    from semcom.training.fit import fit
+    from semcom.training.recipe import load_recipe
+
+    assert main(["channels", "generate", "--scenario", "umi", "--nf", "32", "--n", "16",
+                 "--out", str(tmp_path / "bank")]) == 0
+    base = {"name": "full", "model": {"name": "mumimo_semcom", "variant": "djscc", "num_subcarriers": 32},
+            "channel": {"name": "umi", "bank": str(tmp_path / "bank")},
+            "sampler": {"name": "dlps", "snr_min_db": -5, "snr_max_db": 5},
+            "data": {"dataset": "embedded", "limit_train": 64, "limit_val": 16},
+            "train": {"epochs": 2, "batch_size": 16, "out_dir": str(tmp_path / "runs"), "progress_bar": False,
+                      "val_snr_db": [0.0], "accelerator": "cpu"}}
+    fit(load_recipe(base), quiet=True)
+    fit(load_recipe(base, ["name=split", "train.epochs=1"]), quiet=True)
+    fit(load_recipe(base, ["name=split"]), resume="auto", quiet=True)
+    a = read_checkpoint(tmp_path / "runs" / "full" / "checkpoints" / "last.ckpt")["state_dict"]
+    b = read_checkpoint(tmp_path / "runs" / "split" / "checkpoints" / "last.ckpt")["state_dict"]
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
