@@ -134,7 +134,7 @@ def evaluate_mumimo(checkpoints: list[str | Path], scenarios: list[str], snr_db:
     return {**header(None, None,
                      snr_convention=SNR_CONVENTION + "; at each user's antenna, precoded signal of unit mean power "
                                                      "per RE",
-                     ssim_settings={k: v for k, v in SSIM_SETTINGS.items()},
+                     ssim_settings=dict(SSIM_SETTINGS),
                      ms_ssim_settings={**ms_ssim_settings(32, 32), "betas": list(ms_ssim_settings(32, 32)["betas"]),
                                        "data_range": 1.0},
                      accuracy="top-1 of the receiver's classification head, mean over images and users"),

@@ -6,6 +6,7 @@ Runs on the sweep driver (:mod:`semcom.evaluation.sweep`); results in the one sc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +74,12 @@ class PointToPointAdapter:
         self.metrics, self.structural_snr_db, self.ms_settings, self.meta = metrics, structural_snr_db, ms_settings, meta
         self._sent: list[tuple[torch.Tensor, torch.Tensor]] | None = None
 
-    def batches(self) -> list[tuple[torch.Tensor, Any]]:
+    def batches(self) -> Iterable[tuple[torch.Tensor, Any]]:
         if self.system.reuses_symbols:
             if self._sent is None:
                 self._sent = [(x, self.system.transmit(x)) for x in (to_float(img.to(self.device)) for img, _ in self.loader)]
             return self._sent
-        return [(to_float(img.to(self.device)), lab) for img, lab in self.loader]
+        return ((to_float(img.to(self.device)), lab) for img, lab in self.loader)  # streamed, not held in memory
 
     def point(self, channel: ChannelPoint, snr_db: float, generator: torch.Generator) -> dict[str, Any]:
         system = self.system
