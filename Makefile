@@ -20,14 +20,14 @@ install: $(STAMP)
 demo: install
 	$(BIN)/semcom demo --out demo_out
 
-## The default test run (slow tests deselected), after the linter.
+## The default test run (slow tests deselected), after the linter and the type checker.
 test: install
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 ## ruff (lint) and mypy, configured in pyproject.toml.
 lint: install
-	$(BIN)/python -m pip install -q ruff mypy
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 

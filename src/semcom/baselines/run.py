@@ -106,7 +106,7 @@ def run(codecs: list[str], modulations: list[str], rates: list[str], channels: l
                 meta = {"label": label, "codec": cname, "coder": codec.coder, "modulation": mod, "rate": rate,
                         "ldpc_k": link.k, "ldpc_n": link.n, "k": link.channel_uses,
                         "bandwidth_ratio": link.channel_uses / n_src, "channel": ch, "csi": link.csi,
-                        "mean_quality": float(np.mean([q for q in sc.qualities if q is not None] or [np.nan])),
+                        "mean_quality": float(np.mean([float(q) for q in sc.qualities if q is not None] or [np.nan])),
                         "mean_payload_bits": float(np.mean([b for b in sc.payload_bits if b] or [0])),
                         "source_failure_rate": float(sc.source_failed.mean()),
                         "psnr_when_received": float(np.nanmean(sc.psnr)) if (~sc.source_failed).any() else None}
@@ -125,20 +125,21 @@ def run(codecs: list[str], modulations: list[str], rates: list[str], channels: l
         if p2p and channel_uses is None:
             raise SemcomError("--ideal needs --channel-uses for awgn / rayleigh")
         tag = "+".join(codecs)
+        k_ideal = int(channel_uses or 0)
         for ch in p2p:
             variants: list[tuple[str, str, float | None]] = ([("sscc-ideal-" + tag, "-", None)] if ch == "awgn" else
                                                            [("sscc-ideal-ergodic-" + tag, "perfect", None),
                                                             (f"sscc-ideal-outage{outage:g}-" + tag, "perfect", outage)])
             for label, csi, eps in variants:
                 models.append({"label": label, "codec": tag, "coder": "+".join(c.coder for c in codec_objs.values()),
-                               "k": channel_uses, "bandwidth_ratio": channel_uses / n_src, "kind": "ideal bound",
+                               "k": k_ideal, "bandwidth_ratio": k_ideal / n_src, "kind": "ideal bound",
                                "outage": eps})
                 for s in snr_db:
-                    r = ideal_point(list(codec_objs.values()), imgs, mean, channel_uses, s,
+                    r = ideal_point(list(codec_objs.values()), imgs, mean, k_ideal, s,
                                     "awgn" if ch == "awgn" else "rayleigh", eps, mean_psnr)
                     rows.append({"model": label, "channel": ch, "csi": csi, "snr_db": float(s), **r, "ssim": None,
-                                 "ms_ssim": None, "eval_seed": seed, "k": channel_uses,
-                                 "bandwidth_ratio": channel_uses / n_src})
+                                 "ms_ssim": None, "eval_seed": seed, "k": k_ideal,
+                                 "bandwidth_ratio": k_ideal / n_src})
                 log(f"{label} {ch}: " + " ".join(f"{r['snr_db']:g}:{r['psnr']:.1f}" for r in rows if r["model"] == label
                                                   and r["channel"] == ch))
     return {

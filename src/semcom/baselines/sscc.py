@@ -134,8 +134,9 @@ class Link(ABC):
     channel_uses: int
 
     @abstractmethod
-    def send(self, bits: torch.Tensor, snr_db: float, seed: int, batch_size: int) -> torch.Tensor:
-        """Send one codeword per row of ``bits``; the hard-decided information bits."""
+    def send(self, bits: torch.Tensor, snr_db: float, seed: int, batch_size: int = 64) -> torch.Tensor:
+        """Send one codeword per row of ``bits``, ``batch_size`` codewords at a time (each link has its own
+        default); the hard-decided information bits."""
 
 
 class PointToPointLink(Link):

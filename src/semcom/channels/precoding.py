@@ -179,7 +179,7 @@ class Precoder(nn.Module):
         power: P. normalization: ``"resource_element"`` or ``"grid"``.
     """
 
-    def __init__(self, kind: Literal["mrt", "zf", "rzf", "svd"] = "rzf", alpha: float = 1.0, power: float = 1.0,
+    def __init__(self, kind: str = "rzf", alpha: float = 1.0, power: float = 1.0,
                  normalization: Normalization = "resource_element") -> None:
         super().__init__()
         if kind not in ("mrt", "zf", "rzf", "svd"):

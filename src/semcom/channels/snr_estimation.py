@@ -47,6 +47,8 @@ class PilotSNREstimator(nn.Module):
     mean for the pilots).
     """
 
+    pilots: Tensor
+
     def __init__(self, num_pilots: int = 64) -> None:
         super().__init__()
         if num_pilots < 2:

@@ -16,7 +16,7 @@ from semcom.evaluation.results import table, write_results
 from semcom.training.fit import fit
 from semcom.training.recipe import load_recipe, to_dict
 
-SAMPLERS = {
+SAMPLERS: dict[str, dict[str, Any]] = {
     "dlps": {"name": "dlps"},
     "blps": {"name": "blps"},
     "lvlps": {"name": "lvlps"},

@@ -30,7 +30,7 @@ def class_indices(spec: str | int | list[str | int] | tuple[str | int, ...] | No
     """
     if spec is None:
         return None
-    items: list[str | int] = (spec.split(",") if isinstance(spec, str) else [spec] if isinstance(spec, int)
+    items: list[str | int] = (list(spec.split(",")) if isinstance(spec, str) else [spec] if isinstance(spec, int)
                               else list(spec))
     out: set[int] = set()
     for it in items:

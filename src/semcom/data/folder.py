@@ -81,7 +81,7 @@ class ImageFolder(Dataset[tuple[Tensor, Tensor]]):
 
         if size < 1:
             raise SemcomError(f"tile size must be a positive number of pixels, got {size}")
-        out = []
+        out: list[np.ndarray] = []
         for f, a in zip(self.files, self.images):
             h, w = a.shape[:2]
             if min(h, w) < size:

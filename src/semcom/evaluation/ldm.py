@@ -224,7 +224,7 @@ def evaluate_ldm(codec_ckpt: str, denoiser_ckpt: str | None, snr_db: list[float]
             adapters.append(LDMAdapter(meta["label"], make, mode, meta=meta, **common))
     for p in djscc or []:
         system = load_checkpoint(p).to(device)
-        recipe: dict[str, Any] = system.recipe  # type: ignore[assignment]
+        recipe: dict[str, Any] = system.recipe
         kb = system.k * (h // BLOCK) * (w // BLOCK)
         meta = {"label": f"djscc-{recipe['name']}", "checkpoint": str(p), "sampler": recipe["sampler"],
                 "k": kb, "bandwidth_ratio": kb / (3 * h * w)}

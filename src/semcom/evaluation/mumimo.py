@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor
 from torch.utils.data import DataLoader
 
 from semcom.checkpoint import read_checkpoint
@@ -60,7 +61,7 @@ class MUMIMOAdapter:
         self.system = load_mumimo(ckpt, None, bank_dir, bank_suffix, channel_source=False)
         ku = self.system.k_users  # a batch holds whole samples of K users' images
         self.loader: DataLoader[Any] = DataLoader(dataset, batch_size=batch_size - batch_size % ku, shuffle=False)
-        self.label: str = self.system.recipe["name"]  # type: ignore[index]
+        self.label: str = self.system.recipe["name"]
         self._scenario: str | None = None
 
     def use_scenario(self, scenario: str) -> MUMIMOSemanticSystem:
@@ -68,7 +69,7 @@ class MUMIMOAdapter:
             self.system = load_mumimo(self.ckpt, scenario, self.bank_dir, self.bank_suffix).to(self.device)
             self._scenario = scenario
             nf = self.system.grid.num_subcarriers
-            self.banks[f"{scenario}_nf{nf}"] = self.system.channel_source_name  # type: ignore[assignment]
+            self.banks[f"{scenario}_nf{nf}"] = self.system.channel_source_name
         return self.system
 
     def point(self, channel: ChannelPoint, snr_db: float, generator: torch.Generator) -> dict[str, Any]:
@@ -90,7 +91,7 @@ class MUMIMOAdapter:
                     "accuracy": (out["logits"].argmax(-1).cpu() == y).float()}
 
         v = run_batches(self.loader, step)
-        row: dict[str, Any] = {"variant": system.variant, "trained_on": system.recipe["channel"]["name"],  # type: ignore[index]
+        row: dict[str, Any] = {"variant": system.variant, "trained_on": system.recipe["channel"]["name"],
                                "num_subcarriers": system.grid.num_subcarriers}
         for key in ("psnr", "ssim", "ms_ssim", "accuracy"):
             vals = v[key].double()  # [samples, users]
@@ -103,7 +104,7 @@ class MUMIMOAdapter:
 
     def meta(self) -> dict[str, Any]:
         s = self.system
-        recipe: dict[str, Any] = s.recipe  # type: ignore[assignment]
+        recipe: dict[str, Any] = s.recipe
         return {"label": self.label, "checkpoint": str(self.ckpt), "variant": s.variant, "precoder": s.precoder_kind,
                 "num_subcarriers": s.grid.num_subcarriers, "trained_on": recipe["channel"]["name"],
                 "epoch": s.checkpoint_epoch, "k": s.channel_uses_per_user,
@@ -156,28 +157,28 @@ def reconstruction_grid(checkpoints: list[str | Path], scenario: str, snr_db: li
     systems = []
     for ck in checkpoints:
         sys_ = load_mumimo(ck, scenario, bank_dir, bank_suffix)
-        systems.append((sys_.recipe["name"], sys_))  # type: ignore[index]
+        systems.append((sys_.recipe["name"], sys_))
     ku = systems[0][1].k_users
     x = torch.stack([ds[sample * ku + k][0] for k in range(ku)]).float().div(255.0)[None]
     h = systems[0][1].channel.draw(1, torch.Generator().manual_seed(seed))
-    rows = [("original", None, x[0])]
+    rows: list[tuple[str, float | None, Tensor]] = [("original", None, x[0])]
     with torch.no_grad():
         for name, sys_ in systems:
             for s in snr_db:
                 rec = sys_(x, float(s), generator=torch.Generator().manual_seed(seed), h=h)["recon"][0]
                 rows.append((name, s, rec))
     fig, axes = plt.subplots(len(rows), ku, figsize=(1.6 * ku + 1.6, 1.55 * len(rows)), squeeze=False)
-    for i, (name, s, imgs) in enumerate(rows):
+    for i, (name, snr_i, imgs) in enumerate(rows):
         for k in range(ku):
             ax = axes[i][k]
             ax.imshow(imgs[k].permute(1, 2, 0).clamp(0, 1).numpy())
             ax.set_xticks([])
             ax.set_yticks([])
-            if s is not None:
+            if snr_i is not None:
                 ax.set_title(f"{float(psnr_per_image(imgs[k:k + 1], x[0, k:k + 1])):.1f} dB", fontsize=7)
             elif i == 0:
                 ax.set_title(f"user {k + 1}", fontsize=8)
-        axes[i][0].set_ylabel(name if s is None else f"{name}\n{s:g} dB", fontsize=6)
+        axes[i][0].set_ylabel(name if snr_i is None else f"{name}\n{snr_i:g} dB", fontsize=6)
     fig.suptitle(f"{scenario.upper()}: reconstructions per user (one channel realization)", fontsize=9)
     fig.tight_layout()
     path = Path(out)

@@ -151,7 +151,7 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
         ds = build_dataset(dataset, split=split, root=root, limit=limit, download=download)
     variable = dataset in ("folder", "kodak")
     loader = DataLoader(ds, batch_size=1 if variable else batch_size, shuffle=False)
-    names = list(labels) if labels else [s.recipe["name"] for s in systems]  # type: ignore[union-attr]
+    names = list(labels) if labels else [s.recipe["name"] for s in systems]
     if len(names) != len(systems):
         raise SemcomError(f"{len(names)} labels for {len(systems)} checkpoints; give one label per checkpoint")
     seen: dict[str, int] = {}
@@ -163,7 +163,7 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
     ms_settings = ms_ssim_settings(first.shape[-2], first.shape[-1]) if "ms_ssim" in metrics else None
     models_meta, adapters = [], []
     for system, name, path in zip(systems, names, checkpoints):
-        recipe: dict[str, Any] = system.recipe  # type: ignore[assignment]
+        recipe: dict[str, Any] = system.recipe
         meta = {"label": name, "checkpoint": str(path), "recipe_name": recipe["name"], "model": recipe["model"],
                 "sampler": recipe["sampler"], "train_channel": recipe["channel"], "k": system.k,
                 "n": getattr(system.model, "n", None), "bandwidth_ratio": system.bandwidth_ratio}

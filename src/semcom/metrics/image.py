@@ -43,8 +43,10 @@ def psnr_per_image(pred: Tensor, target: Tensor, data_range: float = 1.0) -> Ten
 def ssim_per_image(pred: Tensor, target: Tensor, data_range: float = 1.0) -> Tensor:
     """SSIM of each image (torchmetrics, 11x11 Gaussian window, sigma 1.5). Returns [B]."""
     _check_pair(pred, target)
-    return structural_similarity_index_measure(pred.float(), target.float(), data_range=data_range,
-                                               reduction="none")
+    out = structural_similarity_index_measure(pred.float(), target.float(), data_range=data_range,
+                                              reduction="none")
+    assert isinstance(out, Tensor)  # no full image asked for: a tensor, not a pair
+    return out
 
 
 def _ms_ssim_fits(h: int, w: int, settings: dict[str, Any]) -> bool:
@@ -80,6 +82,9 @@ def ms_ssim_per_image(pred: Tensor, target: Tensor, data_range: float = 1.0,
 
 class MeanPSNR(Metric):
     """Stateful mean of per-image PSNR (dB), for accumulation over batches and processes."""
+
+    total: Tensor
+    count: Tensor
 
     higher_is_better = True
     full_state_update = False

@@ -55,9 +55,10 @@ def create(name: str, **kwargs: Any) -> nn.Module:
     return _build(MODELS.get(name), repr(name), kwargs)
 
 
-def from_section(section: dict[str, Any]) -> nn.Module:
+def from_section(section: dict[str, Any]) -> Any:
     """The model of a recipe's ``model`` section: ``name`` (registered) or ``class_path`` (an import path),
-    the other keys its options; a class path's result is checked against the :class:`JSCCModel` contract."""
+    the other keys its options; a class path's result is checked against the :class:`JSCCModel` contract.
+    Returns an ``nn.Module`` (typed ``Any``: its ``encode``/``decode``/``k`` are the model's own)."""
     options = dict(section)
     name, path = options.pop("name", None), options.pop("class_path", None)
     if (name is None) == (path is None):

@@ -107,4 +107,4 @@ class ADJSCC(nn.Module):
         return torch.sigmoid(run_conditioned(self.dec, self.dec_af, x, self._snr(snr_db, z.shape[0])))
 
     def forward(self, img: Tensor, snr_db: Tensor | float | None = None) -> Tensor:
-        return self.decode(self.encode(img, snr_db), tuple(img.shape[-2:]), snr_db)
+        return self.decode(self.encode(img, snr_db), (img.shape[-2], img.shape[-1]), snr_db)

@@ -88,9 +88,10 @@ class FiLM(SNRConditioning):
 
     def __init__(self, channels: int, hidden: int = 32) -> None:
         super().__init__(channels)
-        self.mlp = nn.Sequential(nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 2 * channels))
-        nn.init.zeros_(self.mlp[-1].weight)
-        nn.init.zeros_(self.mlp[-1].bias)
+        first, last = nn.Linear(1, hidden), nn.Linear(hidden, 2 * channels)  # creation order = parameter init order
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        self.mlp = nn.Sequential(first, nn.ReLU(), last)
 
     def _modulate(self, x: Tensor, s: Tensor) -> Tensor:
         gamma, beta = self.mlp(s).chunk(2, dim=1)
@@ -102,9 +103,10 @@ class HyperScale(SNRConditioning):
 
     def __init__(self, channels: int, hidden: int = 32) -> None:
         super().__init__(channels)
-        self.mlp = nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, 2 * channels))
-        nn.init.zeros_(self.mlp[-1].weight)
-        nn.init.zeros_(self.mlp[-1].bias)
+        first, last = nn.Linear(1, hidden), nn.Linear(hidden, 2 * channels)  # creation order = parameter init order
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        self.mlp = nn.Sequential(first, nn.Tanh(), last)
         self._offset = float(torch.log(torch.expm1(torch.tensor(1.0))))  # softplus(offset) = 1
 
     def _modulate(self, x: Tensor, s: Tensor) -> Tensor:
@@ -112,7 +114,8 @@ class HyperScale(SNRConditioning):
         return x * self._bcast(nn.functional.softplus(a + self._offset), x) + self._bcast(b, x)
 
 
-def run_conditioned(layers: nn.Module, conds: nn.ModuleList, x: Tensor, snr_db: Tensor | float) -> Tensor:
+def run_conditioned(layers: nn.Sequential | nn.ModuleList, conds: nn.ModuleList, x: Tensor,
+                    snr_db: Tensor | float) -> Tensor:
     """Apply ``layers`` in order, each of the first ``len(conds)`` followed by its conditioning module."""
     for i, layer in enumerate(layers):
         x = layer(x)

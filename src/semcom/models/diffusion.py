@@ -35,9 +35,14 @@ class DiffusionDenoiser(nn.Module):
     (:meth:`loss`: the epsilon-prediction MSE of DDPM), never on channel outputs.
     """
 
-    def __init__(self, unet: nn.Module, num_steps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> None:
+    unet: Any  # a diffusers UNet2DModel
+    betas: Tensor
+    abar: Tensor
+
+    def __init__(self, unet: Any, num_steps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02) -> None:
         super().__init__()
         self.unet = unet
+        self.recipe: dict[str, Any] = {}  # the training recipe (attached by the checkpoint loader)
         betas = L.linear_betas(num_steps, beta_start, beta_end)
         self.register_buffer("betas", betas.float())
         self.register_buffer("abar", L.alphas_cumprod(betas).float())

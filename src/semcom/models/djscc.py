@@ -158,4 +158,4 @@ class DeepJSCC(nn.Module):
 
     def forward(self, img: Tensor, snr_db: Tensor | float | None = None) -> Tensor:
         """Noiseless autoencoding, for checks: decode(encode(img))."""
-        return self.decode(self.encode(img, snr_db), tuple(img.shape[-2:]), snr_db)
+        return self.decode(self.encode(img, snr_db), (img.shape[-2], img.shape[-1]), snr_db)

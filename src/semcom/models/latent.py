@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -23,9 +24,13 @@ class LatentCodec(nn.Module):
     Diffusion VAE folder) from a user's path: nothing is downloaded.
     """
 
-    def __init__(self, vae: nn.Module) -> None:
+    vae: Any  # a diffusers AutoencoderKL
+    latent_scale: Tensor
+
+    def __init__(self, vae: Any) -> None:
         super().__init__()
         self.vae = vae
+        self.recipe: dict[str, Any] = {}  # the training recipe (attached by the checkpoint loader)
         self.register_buffer("latent_scale", torch.tensor(1.0))
 
     @classmethod

@@ -43,14 +43,16 @@ class HybridRZF(nn.Module):
         self.alpha_raw = nn.Parameter(torch.tensor(math.log(math.expm1(alpha_init))))
         self.power = float(power)
         m2 = 2 * num_antennas
-        self.residual = nn.Sequential(
-            nn.Conv2d(m2 + 2 * num_users * num_antennas, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(),
-            nn.Conv2d(hidden, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(),
-            nn.Conv2d(hidden, m2, 3, padding=1),
-        ) if residual else None
-        if self.residual is not None:
-            nn.init.zeros_(self.residual[-1].weight)
-            nn.init.zeros_(self.residual[-1].bias)
+        self.residual: nn.Sequential | None = None
+        if residual:
+            layers = [
+                nn.Conv2d(m2 + 2 * num_users * num_antennas, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(),
+                nn.Conv2d(hidden, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(),
+            ]
+            last = nn.Conv2d(hidden, m2, 3, padding=1)  # created last: the same parameter init order as before
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)  # type: ignore[arg-type]  # a Conv2d built with a bias
+            self.residual = nn.Sequential(*layers, last)
 
     @property
     def alpha(self) -> Tensor:

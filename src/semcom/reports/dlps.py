@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,14 @@ PANEL_NAME = {("awgn", "-"): "AWGN", ("rayleigh", "perfect"): "Rayleigh block fa
               ("rayleigh", "pilot"): "Rayleigh block fading, pilot CSI (1 pilot, LS)"}
 FIG3 = re.compile(r"fig3_k88_(dlps|blps|lvlps)(?:_seed(\d+))?$")
 FIG4 = re.compile(r"fig4_k264_(dlps|snr(\d+)dB)(?:_seed(\d+))?$")
+
+
+def _at(v: dict[str, Any], i: int, m: str) -> float:
+    return float(v[m][i])
+
+
+def _copy_to(src: Path, dst: Path) -> None:
+    shutil.copyfile(src, dst)
 
 
 def curves(results: dict[str, Any]) -> dict[tuple[str, str, str], dict[float, float]]:
@@ -296,7 +306,7 @@ def investigation(c: dict[tuple[str, str, str], dict[float, float]],
             snrs = [s for s in sorted(cx[(lab["dlps"], *panel)]) if 0.0 <= s <= 20.0]
             v = {m: np.array([cx[(lab[m], *panel)][s] for s in snrs]) for m in lab}
             key = f"{var}/{panel[0]}" + (f"_{panel[1]}" if panel[1] != "-" else "")
-            worst = {str(s): min(lab, key=lambda m, i=i: v[m][i]) for i, s in enumerate(snrs) if s <= 5.0}
+            worst = {str(s): min(lab, key=partial(_at, v, i)) for i, s in enumerate(snrs) if s <= 5.0}
             base = fig3_groups(c).get("dlps", {}).get(0)
             out[key] = {
                 "dlps_minus_blps_db": [round(float((v["dlps"] - v["blps"]).min()), 3), round(float((v["dlps"] - v["blps"]).max()), 3)],
@@ -421,5 +431,5 @@ def collect(runs: Path, out: Path) -> list[str]:
             done.append(run.name)
         else:
             (out / "resume").mkdir(parents=True, exist_ok=True)
-            atomic_write(out / "resume" / f"{run.name}.ckpt", lambda p, src=last: shutil.copyfile(src, p))
+            atomic_write(out / "resume" / f"{run.name}.ckpt", partial(_copy_to, last))
     return done

@@ -72,14 +72,14 @@ def ablation_claim(res: dict[str, Any]) -> dict[str, Any]:
                     facs[float(mm.group(1))] = m
             if len(facs) < 2:
                 continue
-            per = {}
+            per_snr: dict[str, dict[str, Any]] = {}
             for s in sorted({float(r["snr_db"]) for r in res["rows"]}):
                 vals = {f: curve(res, m)[s] for f, m in facs.items() if s in curve(res, m)}
                 best = max(vals, key=vals.__getitem__)
-                per[f"{s:g}"] = {"psnr_by_factor": {f"{f:g}": round(v, 3) for f, v in sorted(vals.items())},
+                per_snr[f"{s:g}"] = {"psnr_by_factor": {f"{f:g}": round(v, 3) for f, v in sorted(vals.items())},
                                  "best_factor": best, "derived_minus_best_db": round(vals[1.0] - vals[best], 3)}
-            out[f"{base} {which}*"] = {"per_snr": per, "derived_best_at": [k for k, v in per.items() if v["best_factor"] == 1.0],
-                                       "max_loss_of_derived_db": min(v["derived_minus_best_db"] for v in per.values())}
+            out[f"{base} {which}*"] = {"per_snr": per_snr, "derived_best_at": [k for k, v in per_snr.items() if v["best_factor"] == 1.0],
+                                       "max_loss_of_derived_db": min(float(v["derived_minus_best_db"]) for v in per_snr.values())}
     return out
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,13 +51,14 @@ def collect(runs: Path, out: Path) -> list[str]:
                     if r.get("val_psnr"):
                         curve["val_epoch"].append(int(r["epoch"]))
                         curve["val_psnr"].append(float(r["val_psnr"]))
-            atomic_write(dst / f"{run.name}.curve.json", lambda p, c=curve: p.write_text(json.dumps(c) + "\n"))
+            text = json.dumps(curve) + "\n"
+            atomic_write(dst / f"{run.name}.curve.json", partial(Path.write_text, data=text))
         done.append(run.name)
     return done
 
 
 def _by_variant(res: dict[str, Any]) -> dict[str, str]:
-    out = {}
+    out: dict[str, str] = {}
     for m in res["models"]:
         out.setdefault(m["variant"], m["label"])
     return out
@@ -139,8 +141,8 @@ def report(folder: Path) -> dict[str, Any]:
                 md += [f"{title}, test scenario {ch.upper()}:", "",
                        "| variant | " + " | ".join(f"{s:g}" for s in snrs) + " |", "|---|" + "---:|" * len(snrs)]
                 for v, m in var.items():
-                    c = curve(res, m, ch, key)
-                    md.append(f"| {v} | " + " | ".join(format(c[s], fmt) if s in c else "-" for s in snrs) + " |")
+                    cv = curve(res, m, ch, key)
+                    md.append(f"| {v} | " + " | ".join(format(cv[s], fmt) if s in cv else "-" for s in snrs) + " |")
                 md.append("")
         # per-user spread at the top SNR on UMi
         top = max(snrs)

@@ -74,9 +74,9 @@ def plot_fig8(res: dict[str, Any], out: Path) -> Path:
     return out
 
 
-def _djscc(folder: Path) -> dict[str, Any]:
+def _djscc(folder: Path) -> dict[int, Any]:
     """DJSCC curves from the DLPS reproduction: K -> label -> (channel, csi) -> {snr: psnr}."""
-    out: dict[int, dict[str, dict[tuple[str, str], dict[float, float]]]] = defaultdict(lambda: defaultdict(dict))
+    out: dict[int, dict[str, dict[tuple[str, str], dict[float, list[float]]]]] = defaultdict(lambda: defaultdict(dict))
     for name, k in (("fig4", 264), ("fig3", 88)):
         f = folder / f"{name}.json"
         if not f.exists():
@@ -180,10 +180,10 @@ def statements(fig8: dict[str, Any] | None, p2p: dict[int, dict[str, Any]], dj: 
         if dl and prac:
             cmp_ = {}
             for s in sorted(dl):
-                best = max(prac, key=lambda m: prac[m][s]["psnr"] if s in prac[m] else -1)
-                if s in prac[best]:
-                    cmp_[f"{s:g}"] = {"best_sscc": best, "best_sscc_psnr": round(prac[best][s]["psnr"], 2),
-                                      "djscc_dlps_psnr": round(dl[s], 2), "sscc_minus_djscc_db": round(prac[best][s]["psnr"] - dl[s], 2)}
+                top: str = max(prac, key=lambda m: prac[m][s]["psnr"] if s in prac[m] else -1)
+                if s in prac[top]:
+                    cmp_[f"{s:g}"] = {"best_sscc": top, "best_sscc_psnr": round(prac[top][s]["psnr"], 2),
+                                      "djscc_dlps_psnr": round(dl[s], 2), "sscc_minus_djscc_db": round(prac[top][s]["psnr"] - dl[s], 2)}
             out[f"awgn_k{k}_best_sscc_vs_djscc_dlps"] = cmp_
         ideal = [cur for (m, ch, _), cur in c.items() if m.startswith("sscc-ideal-") and ch == "awgn"]
         practical = [cur for (m, ch, _), cur in c.items() if not m.startswith("sscc-ideal") and ch == "awgn"]
@@ -260,7 +260,7 @@ def report(folder: Path, dlps: Path = Path("results/dlps")) -> dict[str, Any]:
                     if key not in c:
                         continue
                     cur = c[key]
-                    meta = next((m for m in fig8["models"] if m["label"] == key[0]), {})
+                    meta: dict[str, Any] = next((m for m in fig8["models"] if m["label"] == key[0]), {})
                     cells = [f"{cur[s]['psnr']:.1f} / {cur[s]['failure_rate']:.2f}" if s in cur else "-" for s in snrs]
                     md.append(f"| {scen} | {codec.upper()} {mod.upper()} {rate} | " + " | ".join(cells) +
                               f" | {meta.get('psnr_when_received') or float('nan'):.2f} | "

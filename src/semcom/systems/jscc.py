@@ -8,7 +8,7 @@ with single-tap equalization) -> complex_to_real -> decoder -> reconstruction.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -46,6 +46,8 @@ class PointToPointJSCC(nn.Module):
     ``head``: an optional task head on the received features (e.g. :class:`semcom.models.ClassifierHead`).
     """
 
+    model: Any  # satisfies semcom.models.JSCCModel (encode, decode, k)
+
     def __init__(self, model: nn.Module, channel: Channel, head: nn.Module | None = None, snr_source: str = "true",
                  num_pilots: int = 64) -> None:
         super().__init__()
@@ -58,6 +60,7 @@ class PointToPointJSCC(nn.Module):
         self.head = head
         self.snr_source = snr_source
         self.estimator = PilotSNREstimator(num_pilots) if snr_source == "pilot" else None
+        self.recipe: dict[str, Any] = {}  # the training recipe (attached by the checkpoint loader)
 
     @property
     def k(self) -> int:
@@ -180,7 +183,7 @@ class JSCCModule(TrainModule):
 
     def describe(self) -> str:
         m = self.system.model
-        size = "x".join(map(str, (m.in_channels, *m.image_size))) if hasattr(m, "image_size") else "input"
+        size = "x".join(map(str, (m.in_channels, *tuple(m.image_size)))) if hasattr(m, "image_size") else "input"
         ratio = f", bandwidth ratio K/N = {self.bandwidth_ratio:.4f}" if self.bandwidth_ratio is not None else ""
         return (f"{self.recipe['name']}: model {self.recipe['model'].get('name') or self.recipe['model'].get('class_path')}, "
                 f"K = {self.k} complex channel uses per {size} image{ratio}; sampler {self.sampler!r}; "
@@ -245,8 +248,8 @@ class JSCCModule(TrainModule):
             if not values:
                 continue
             v = torch.cat(values)
-            total = self.all_gather(v.sum()).sum() if self.trainer.world_size > 1 else v.sum()
-            count = self.all_gather(torch.tensor(v.numel(), device=self.device)).sum() \
+            total = cast(Tensor, self.all_gather(v.sum())).sum() if self.trainer.world_size > 1 else v.sum()
+            count = cast(Tensor, self.all_gather(torch.tensor(v.numel(), device=self.device))).sum() \
                 if self.trainer.world_size > 1 else torch.tensor(v.numel())
             mean = total / count
             means.append(mean)
@@ -272,7 +275,7 @@ def load_point_to_point(info: dict[str, Any], path: Path | str = "checkpoint", s
         raise SemcomError(f"checkpoint {path} does not match the model its recipe describes: {first}") from None
     if snr_source is not None:
         system.use_snr_source(snr_source)
-    system.recipe = recipe  # type: ignore[assignment]
+    system.recipe = recipe
     return system.eval()
 
 

@@ -196,14 +196,14 @@ def build_denoiser(recipe: dict[str, Any]) -> DiffusionDenoiser:
 def _load_codec(info: dict[str, Any], path: Path | str = "checkpoint") -> LatentCodec:
     codec = build_codec(info["recipe"])
     codec.load_state_dict(sub_state(info["state_dict"], "codec"))
-    codec.recipe = info["recipe"]  # type: ignore[assignment]
+    codec.recipe = info["recipe"]
     return codec.eval()
 
 
 def _load_denoiser(info: dict[str, Any], path: Path | str = "checkpoint") -> DiffusionDenoiser:
     den = build_denoiser(info["recipe"])
     den.load_state_dict(sub_state(info["state_dict"], "denoiser"))
-    den.recipe = info["recipe"]  # type: ignore[assignment]
+    den.recipe = info["recipe"]
     return den.eval()
 
 

@@ -60,6 +60,12 @@ class MUMIMOSemanticSystem(nn.Module):
     ``logits``, ``h`` and ``noise_var``; ``channel`` is a :class:`semcom.channels.tr38901.MUMIMODownlinkChannel`
     (anything with ``draw(B, generator)`` and ``forward(x, snr_db, h=h, generator=)``)."""
 
+    channel: Any  # draw(B, generator) -> H; forward(x, snr_db, h=, generator=)
+    encoder: Any
+    decoder: Any
+    precoder: Any
+    pilot_ref: Tensor
+
     def __init__(self, channel: nn.Module, num_subcarriers: int = 32, variant: str = "full", num_users: int = 4,
                  num_antennas: int = 4, num_classes: int = 10, precoder: str | None = None, alpha_init: float = 1.0) -> None:
         super().__init__()
@@ -74,20 +80,24 @@ class MUMIMOSemanticSystem(nn.Module):
         pg = self.grid.pilot_grid()[0]  # [K, T, F]
         self.register_buffer("pilot_ref", torch.stack([pg.real, pg.imag], 1).float(), persistent=False)  # [K, 2, T, F]
         if variant == "djscc":
-            self.encoder: nn.Module = create_model("djscc", k=self.n_sym)
-            self.decoder: nn.Module = SymmetricDJSCCDecoder(self.n_sym, num_classes)
+            self.encoder = create_model("djscc", k=self.n_sym)
+            self.decoder = SymmetricDJSCCDecoder(self.n_sym, num_classes)
         else:
             self.encoder = AsymmetricEncoder(self.n_sym, num_antennas, adaptation=variant in ("full", "no_pilot"))
             self.decoder = LightweightDecoder(self.grid.num_ofdm_symbols, num_subcarriers, self.grid.pilot_symbols,
                                               pilot_attention=variant == "full", num_classes=num_classes)
         kind = precoder or ("hybrid_rzf" if variant in ("full", "no_pilot") else "rzf")
         if kind == "hybrid_rzf":
-            self.precoder: nn.Module = HybridRZF(num_antennas, num_users, alpha_init=alpha_init)
+            self.precoder = HybridRZF(num_antennas, num_users, alpha_init=alpha_init)
         elif kind in ("rzf", "zf"):  # classical; zf = RZF at alpha = 0 without the singular guard (Fig. 10)
             self.precoder = Precoder("rzf", alpha=alpha_init if kind == "rzf" else 0.0, normalization="grid")
         else:
             raise SemcomError(f"precoder {kind!r}; expected hybrid_rzf, rzf or zf")
         self.precoder_kind = kind
+        # attached by the checkpoint loader: the training recipe, its epoch, where the channels come from
+        self.recipe: dict[str, Any] = {}
+        self.checkpoint_epoch: int | None = None
+        self.channel_source_name = ""
 
     @property
     def channel_uses_per_user(self) -> int:
@@ -255,9 +265,9 @@ def load_mumimo(info: dict[str, Any], path: Path | str = "checkpoint", scenario:
     if unexpected or [k for k in missing if not k.startswith("channel.")]:
         raise SemcomError(f"checkpoint {path} does not fit its recipe's system: missing {missing[:3]}, "
                           f"unexpected {unexpected[:3]}")
-    system.recipe = recipe  # type: ignore[assignment]
-    system.checkpoint_epoch = info["epoch"]  # type: ignore[assignment]
-    system.channel_source_name = (str(bank) if has_bank else (  # type: ignore[assignment]
+    system.recipe = recipe
+    system.checkpoint_epoch = info["epoch"]
+    system.channel_source_name = (str(bank) if has_bank else (
         f"generated on the fly (Sionna, seed {channel_seed})" if channel_source else "none (give H)"))
     return system.eval()
 

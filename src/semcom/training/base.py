@@ -183,7 +183,7 @@ class ImageDataModule(L.LightningDataModule):
     def _loader(self, ds: Any, train: bool) -> DataLoader[Any]:
         world = self.trainer.world_size if self.trainer is not None else 1
         rank = self.trainer.global_rank if self.trainer is not None else 0
-        sampler = DistributedSampler(ds, num_replicas=world, rank=rank, shuffle=train, seed=self.seed,
+        sampler: DistributedSampler[Any] = DistributedSampler(ds, num_replicas=world, rank=rank, shuffle=train, seed=self.seed,
                                      drop_last=False)
         workers = int(self.d["num_workers"])
         return DataLoader(ds, batch_size=self.batch_size, sampler=sampler, num_workers=workers,

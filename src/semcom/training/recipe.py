@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import yaml
 from omegaconf import DictConfig, OmegaConf
@@ -132,7 +132,7 @@ def _merge(schema: DictConfig, raw: dict[str, Any]) -> DictConfig:
     if isinstance(raw.get("model"), dict):
         schema = schema.copy()
         schema.model = {}
-    return OmegaConf.merge(schema, OmegaConf.create(raw))
+    return cast(DictConfig, OmegaConf.merge(schema, OmegaConf.create(raw)))
 
 
 def load_recipe(source: str | Path | dict[str, Any] | None = None, overrides: list[str] | None = None) -> DictConfig:
@@ -163,7 +163,7 @@ def load_recipe(source: str | Path | dict[str, Any] | None = None, overrides: li
                 raise SemcomError(f"override {item!r} is not of the form key=value (e.g. train.epochs=2)")
         if overrides:
             origin = f"{origin} + overrides"
-            cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(list(overrides)))
+            cfg = cast(DictConfig, OmegaConf.merge(cfg, OmegaConf.from_dotlist(list(overrides))))
         OmegaConf.to_container(cfg, resolve=True)  # resolve interpolations now, not mid-training
     except OmegaConfBaseException as exc:
         raise _explain(exc, origin) from None
