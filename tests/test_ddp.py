@@ -65,12 +65,7 @@ def _ddp(tmp: Path, recipe: Path, record: Path, *over: str, resume: str | None =
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", [
-    pytest.param("mumimo", marks=pytest.mark.xfail(
-        reason="known bug, open: under 2-process DDP the MU-MIMO run resumed after epoch 1 ends with other "
-               "weights than the uninterrupted run (per-rank generators verified; single-process resume is exact)",
-        strict=False)),
-    "ldm_codec"])
+@pytest.mark.parametrize("kind", ["mumimo", "ldm_codec"])
 def test_mumimo_and_ldm_modules_under_ddp_draw_per_rank_and_resume_exactly(tmp_path: Path, kind: str) -> None:
     """Two CPU processes: each rank draws from its own generator (seed, epoch, rank); 2 epochs in one go and
     1 epoch + resume give identical weights."""

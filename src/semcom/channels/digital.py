@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from semcom.channels.awgn import AWGNChannel
 from semcom.channels.core import Channel
+from semcom.channels.sionna_rng import import_sionna
 from semcom.errors import SemcomError
 
 SUPPORTED_QAM = (2, 4, 6, 8)  # bits per symbol: 4-, 16-, 64-, 256-QAM
@@ -76,6 +77,7 @@ class DigitalLink(nn.Module):
     def __init__(self, k: int, rate: float | str = "1/2", bits_per_symbol: int = 2, channel: Channel | None = None,
                  num_iter: int = 20, demapping: str = "app") -> None:
         super().__init__()
+        import_sionna()
         from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
         from sionna.phy.mapping import Demapper, Mapper
 
@@ -176,6 +178,7 @@ class MUMIMOOFDMLink(nn.Module):
     def __init__(self, channel: Any, grid_subcarriers: int = 32, rate: float | str = "1/2", bits_per_symbol: int = 2,
                  precoder: str = "rzf", alpha: float = 1.0, csi: str = "ls", num_users: int = 4, num_iter: int = 20) -> None:
         super().__init__()
+        import_sionna()
         from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
         from sionna.phy.mapping import Demapper, Mapper
         from sionna.phy.mimo import StreamManagement
@@ -206,6 +209,7 @@ class MUMIMOOFDMLink(nn.Module):
 
     def noise_var(self, ebno_db: float) -> float:
         """N0 for Eb/N0 (dB) with unit total transmit power per resource element."""
+        import_sionna()
         from sionna.phy.utils import ebnodb2no
 
         return float(ebnodb2no(ebno_db, self.m, self.rate, resource_grid=self.grid.rg))

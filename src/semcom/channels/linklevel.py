@@ -26,6 +26,7 @@ import torch
 from torch import Tensor
 
 from semcom.channels.ofdm import OFDMGrid
+from semcom.channels.sionna_rng import import_sionna, seed_sionna
 from semcom.errors import SemcomError
 
 CDL_PROFILES = ("A", "B", "C", "D", "E")
@@ -58,7 +59,7 @@ class LinkLevelMIMO:
                  num_rx_ant: int = 2, direction: str = "uplink", delay_spread: float | tuple[float, float] = 100e-9,
                  speed: float | tuple[float, float] = 0.0, normalization: str = "per_sample_grid",
                  seed: int | None = None) -> None:
-        from sionna.phy import config
+        import_sionna()
         from sionna.phy.channel import subcarrier_frequencies
 
         model = model.upper()
@@ -79,12 +80,13 @@ class LinkLevelMIMO:
         self.speed = _range(speed, "speed")
         self.normalization = normalization
         if seed is not None:
-            config.seed = seed
+            seed_sionna(seed)
         self._ref_ds = 100e-9
         self.frequencies = subcarrier_frequencies(self.grid.num_subcarriers, self.grid.subcarrier_spacing)
         self._model = self._build()
 
     def _array(self, n: int) -> Any:
+        import_sionna()
         from sionna.phy.channel.tr38901 import PanelArray
 
         fc = self.grid.carrier_frequency
@@ -95,6 +97,7 @@ class LinkLevelMIMO:
                           antenna_pattern="omni", carrier_frequency=fc)
 
     def _build(self) -> Any:
+        import_sionna()
         from sionna.phy.channel.tr38901 import CDL, TDL
 
         fc = self.grid.carrier_frequency

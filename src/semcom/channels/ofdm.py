@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from semcom.channels.sionna_rng import import_sionna
 from semcom.errors import SemcomError
 
 #: pilot OFDM symbol indices (0-based) of the papers: Li et al. 2025 (MU-MIMO OFDM) use symbols 2 and 11;
@@ -40,6 +41,7 @@ class OFDMGrid:
     def __init__(self, num_subcarriers: int = 64, num_ofdm_symbols: int = 14, subcarrier_spacing: float = 15e3,
                  cyclic_prefix_length: int = 20, pilot_symbols: str | Sequence[int] | None = "li2025",
                  num_tx: int = 1, num_streams: int = 1, carrier_frequency: float = 2.6e9) -> None:
+        import_sionna()
         from sionna.phy.ofdm import ResourceGrid, ResourceGridMapper
 
         if isinstance(pilot_symbols, str):

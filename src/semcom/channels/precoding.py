@@ -37,6 +37,7 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 
+from semcom.channels.sionna_rng import import_sionna
 from semcom.errors import SemcomError
 from semcom.registry import Registry
 
@@ -74,6 +75,7 @@ def per_sample(v: Tensor | float, h: Tensor) -> Tensor:
 def rzf_matrix(h: Tensor, reg: Tensor | float) -> Tensor:
     """The unnormalised V = H^H (H H^H + reg I)^-1 per resource element (Sionna); h [..., K, M], reg
     broadcastable to [...]. No guard: reg = 0 on a singular H gives inf/NaN."""
+    import_sionna()
     from sionna.phy.mimo import rzf_precoding_matrix
 
     return rzf_precoding_matrix(h, torch.as_tensor(reg, dtype=h.real.dtype, device=h.device), precision=_precision(h))
@@ -81,6 +83,7 @@ def rzf_matrix(h: Tensor, reg: Tensor | float) -> Tensor:
 
 def mrt(h: Tensor, power: float = 1.0) -> Tensor:
     """Maximum-ratio transmission (conjugate beamforming) V = H^H, normalised. [..., K, M] -> [..., M, K]."""
+    import_sionna()
     from sionna.phy.mimo import cbf_precoding_matrix
 
     _check_h(h, "mrt")
@@ -96,6 +99,7 @@ def rzf(h: Tensor, alpha: float | Tensor, noise_var: float | Tensor = 1.0, power
         noise_var: sigma^2 = N0 in the same units as H H^H (unit-power H: N0 = 10^(-SNR/10)).
         power: total transmit power per resource element.
     """
+    import_sionna()
     from sionna.phy.mimo import rzf_precoding_matrix
 
     _check_h(h, "rzf")

@@ -36,6 +36,7 @@ import torch
 from torch import Tensor
 
 from semcom.channels.ofdm import OFDMGrid
+from semcom.channels.sionna_rng import import_sionna, seed_sionna
 from semcom.errors import SemcomError
 
 SCENARIOS = ("umi", "uma", "rma")
@@ -66,7 +67,7 @@ class TR38901Downlink:
     def __init__(self, scenario: str = "umi", grid: OFDMGrid | None = None, num_users: int = 4,
                  normalization: str = "per_user_grid", min_speed: float = 0.0, max_speed: float = 0.0,
                  seed: int | None = None) -> None:
-        from sionna.phy import config
+        import_sionna()
         from sionna.phy.channel import subcarrier_frequencies
         from sionna.phy.channel.tr38901 import PanelArray, RMa, UMa, UMi
 
@@ -80,7 +81,7 @@ class TR38901Downlink:
         self.scenario, self.num_users, self.normalization = scenario, num_users, normalization
         self.min_speed, self.max_speed = min_speed, max_speed
         if seed is not None:
-            config.seed = seed
+            seed_sionna(seed)
         fc = self.grid.carrier_frequency
         bs = PanelArray(num_rows_per_panel=1, num_cols_per_panel=2, polarization="dual",
                         polarization_type="cross", antenna_pattern="38.901", carrier_frequency=fc)
@@ -105,6 +106,7 @@ class TR38901Downlink:
                 **self.grid.describe()}
 
     def _raw(self, batch_size: int) -> Tensor:
+        import_sionna()
         from sionna.phy.channel import gen_single_sector_topology
 
         with torch.no_grad():
@@ -168,13 +170,13 @@ class ChannelBank:
     def generate(path: str | Path, generator: TR38901Downlink, n: int, batch_size: int = 64, seed: int = 0,
                  progress: bool = False) -> ChannelBank:
         """Generate ``n`` realizations into a new bank folder ``path`` (written atomically)."""
+        import_sionna()
         import sionna
-        from sionna.phy import config
 
         if n < 1:
             raise SemcomError(f"a channel bank needs n >= 1 realizations, got {n}")
         path = Path(path)
-        config.seed = seed
+        seed_sionna(seed)
         g = generator.grid
         shape = (n, g.num_subcarriers, g.num_ofdm_symbols, generator.num_users, generator.num_bs_antennas)
         path.parent.mkdir(parents=True, exist_ok=True)
