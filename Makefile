@@ -51,7 +51,7 @@ golden: install
 clean:
 	rm -rf demo_out runs .pytest_cache
 
-## DLPS paper (seed 000) Fig. 3 / Fig. 4: evaluate the committed checkpoints, then the report.
+## DLPS paper (the DLPS paper) Fig. 3 / Fig. 4: evaluate the committed checkpoints, then the report.
 DEVICE ?= cpu
 DLPS_EVAL = --snr -5:25:1 --channel awgn --channel rayleigh --csi perfect --csi pilot --structural-at 0,5,10,15,20 --no-plot --device $(DEVICE)
 DLPS_CKPT = results/dlps/checkpoints
@@ -65,10 +65,10 @@ reproduce-dlps: install
 	$(BIN)/semcom merge results/dlps/parts/fig3_seeds01.json results/dlps/parts/fig3_seeds23.json --out results/dlps --name fig3
 	$(BIN)/semcom report dlps results/dlps
 
-# seed 003 (issue 9): trainings (skipped where done), evaluations, ablation, benchmark, report
+# the LDM-receiver paper (issue 9): trainings (skipped where done), evaluations, ablation, benchmark, report
 reproduce-ldm: install
 	PATH=$(abspath $(BIN)):$$PATH bash scripts/ldm_cpu.sh
 
-# seed 002 (issue 7): channel banks, trainings (resumed where done), evaluations, Table III, report
+# Li et al. 2025, MU-MIMO OFDM (issue 7): channel banks, trainings (resumed where done), evaluations, Table III, report
 reproduce-mumimo: install
 	PATH=$(abspath $(BIN)):$$PATH bash scripts/mumimo_cpu.sh

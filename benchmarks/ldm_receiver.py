@@ -1,4 +1,4 @@
-"""Images per second of seed 003's receiver (1, 10 and 50 DDIM steps; the single-step estimate) against the
+"""Images per second of the LDM-receiver paper's receiver (1, 10 and 50 DDIM steps; the single-step estimate) against the
 DJSCC decoder at the same channel uses, measured in one run.
 
     .venv/bin/python benchmarks/ldm_receiver.py --codec runs/ldm/vae_animals/checkpoints/last.ckpt \\

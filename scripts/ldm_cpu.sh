@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seed 003 at CPU scale (issue 9): codec, denoiser and the matched-bandwidth DJSCC baselines, all trained on the
+# The LDM-receiver paper at CPU scale (issue 9): codec, denoiser and the matched-bandwidth DJSCC baselines, all trained on the
 # six CIFAR-10 animal classes; evaluation in distribution (animal test images), out of distribution (vehicles,
 # Kodak 64x64 crops), the t*/s ablation, the receiver benchmark and the report.
 #   bash scripts/ldm_cpu.sh                  (about 2.5 CPU-hours; trainings skip what is already trained)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seed 002 at CPU scale (issue 7): the four variants and the ZF run of Fig. 10 on UMi, N_f = 32, trained on
+# Li et al. 2025 (MU-MIMO OFDM) at CPU scale (issue 7): the four variants and the ZF run of Fig. 10 on UMi, N_f = 32, trained on
 # LIMIT_TRAIN CIFAR-10 images per epoch for EPOCHS epochs (the paper: 50,000 x 100 epochs, on a GPU) from a channel
 # bank; evaluation on UMi/UMa/RMa test banks (other realizations), the Fig. 12 grids, Table III and the report.
 #   bash scripts/mumimo_cpu.sh            (about 3.5 CPU-hours; trainings resume or skip what is done)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seed 001 (robust deep JSCC survey) reproduction at CPU scale: trains the models of results/robust and
+# Robust deep JSCC survey reproduction at CPU scale: trains the models of results/robust and
 # runs the mismatch evaluations, then writes the report.
 #
 #   bash scripts/robust_cpu.sh            # ~1 hour on 2 CPU cores (short schedules, stated in the README)

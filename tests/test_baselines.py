@@ -164,7 +164,7 @@ def test_sscc_chain_over_awgn_fails_at_low_snr_and_delivers_at_high(images: np.n
 
 def test_mumimo_link_carries_given_payload_bits() -> None:
     link = make_link("umi", "4qam", "1/2", csi="perfect", num_subcarriers=32)
-    assert link.k == 384  # B_max = 32 x 12 x 2 x 1/2 (eq. 10 of seed 002)
+    assert link.k == 384  # B_max = 32 x 12 x 2 x 1/2 (eq. 10 of Li et al. 2025)
     bits = torch.randint(0, 2, (8, link.k), generator=torch.Generator().manual_seed(1)).float()
     hat = link.send(bits, 40.0, seed=0)
     assert torch.equal(hat, bits)

@@ -1,4 +1,4 @@
-"""Seed 003 receiver: codec wrapper, channel path, SNR estimate, samplers (with an oracle denoiser)."""
+"""The LDM receiver: codec wrapper, channel path, SNR estimate, samplers (with an oracle denoiser)."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""The committed seed-003 reproduction: its checkpoints still give the committed figures."""
+"""The committed LDM-receiver reproduction: its checkpoints still give the committed figures."""
 
 import json
 from pathlib import Path

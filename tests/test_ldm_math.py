@@ -1,4 +1,4 @@
-"""Seed 003's closed forms (Theorems 1 and 2 of ../shared/notes/ldm-receiver-math.md)."""
+"""The LDM-receiver paper's closed forms (Theorems 1 and 2 of ../shared/notes/ldm-receiver-math.md)."""
 
 import math
 

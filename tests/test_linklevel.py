@@ -1,4 +1,4 @@
-"""CDL / TDL link-level MIMO channels and the seed 004 uplink regions."""
+"""CDL / TDL link-level MIMO channels and the uplink regions of Liu et al. 2025."""
 
 from __future__ import annotations
 

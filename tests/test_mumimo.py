@@ -1,4 +1,4 @@
-"""Seed 002's MU-MIMO OFDM semantic system: shapes, parameter counts, power, a training step."""
+"""Li et al. 2025's MU-MIMO OFDM semantic system: shapes, parameter counts, power, a training step."""
 
 import pytest
 import torch

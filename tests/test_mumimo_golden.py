@@ -1,4 +1,4 @@
-"""The committed seed-002 reproduction: the committed Full model still gives the committed UMi figure."""
+"""The committed Li et al. 2025 reproduction: the committed Full model still gives the committed UMi figure."""
 
 import json
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Seed 002's precoders for end-to-end training: learnable RZF with a residual network, total power."""
+"""Li et al. 2025's precoders for end-to-end training: learnable RZF with a residual network, total power."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""Seed 001: SNR conditioning, pilot SNR estimation, objectives, the KL regulariser, adversarial training,
+"""The robust deep JSCC survey: SNR conditioning, pilot SNR estimation, objectives, the KL regulariser, adversarial training,
 the mismatch tool."""
 
 import json

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from semcom.data import atomic_write
+from semcom.reports.facts import epoch_images
 
 
 def curve(res: dict[str, Any], model: str, channel: str = "awgn", key: str = "psnr") -> dict[float, float]:
@@ -35,8 +36,9 @@ def training_table(folder: Path, passes: bool = False) -> list[str]:
     lines = [head, "|---|" + "---:|" * (head.count("|") - 2)]
     for f in summaries:
         s = json.loads(f.read_text())
-        lines.append(f"| {s['name']} | {s['epochs']} | {s['train_images'] // max(1, s['epochs'])} | "
-                     + (f"{s['train_images']} | " if passes else "")
+        per = epoch_images(s)
+        lines.append(f"| {s['name']} | {s['epochs']} | {'-' if per is None else per} | "
+                     + (f"{'-' if per is None else per * int(s['epochs'])} | " if passes else "")
                      + f"{s['wall_time_s'] / 60:.1f} | {s['train_images_per_s']} |")
     return lines
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from semcom.errors import SemcomError
 
-__all__ = ["checkpoint_recipes", "count", "grid_text", "one", "render", "run_summaries", "dig", "training_facts"]
+__all__ = ["checkpoint_recipes", "count", "dig", "epoch_images", "grid_text", "one", "render", "run_summaries",
+           "script_recipes", "training_facts"]
 
 
 def render(name: str, facts: Mapping[str, Any]) -> list[str]:
@@ -49,6 +50,48 @@ def run_summaries(folder: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def epoch_images(summary: Mapping[str, Any]) -> int | None:
+    """Training images per epoch of a run: from its last segment's per-epoch timings when present (a summary
+    written by a resumed run of an older semcom covered only that segment), else images / epochs of a run
+    that was not resumed; None when it cannot be known."""
+    n = len(summary.get("epoch_seconds") or [])
+    if n:
+        return round(summary["train_images"] / n)
+    if not summary.get("resumed_from"):
+        return int(summary["train_images"] // max(1, int(summary["epochs"])))
+    return None
+
+
+def script_recipes(script: Path) -> dict[str, dict[str, Any]]:
+    """{run: recipe} of the ``train CONFIG.yaml key=value ...`` (or ``semcom train ...``) lines of a shell
+    script: each config with the line's literal overrides (those holding a shell variable are left out, and
+    a run whose ``name=`` holds one is named after its config). What the script trains, without retyping it."""
+    import shlex
+
+    from semcom.training.recipe import load_recipe, to_dict
+
+    out: dict[str, dict[str, Any]] = {}
+    if not Path(script).exists():
+        return out
+    for line in Path(script).read_text().splitlines():
+        try:
+            tokens = shlex.split(line, comments=True)
+        except ValueError:
+            continue
+        configs = [i for i, t in enumerate(tokens) if t.endswith(".yaml") and i > 0 and tokens[i - 1] == "train"]
+        for i in configs:
+            over = []
+            for t in tokens[i + 1:]:
+                if t in (";", "done", "&&", "||") or t.endswith(";"):
+                    break
+                if "=" in t and "$" not in t and not t.startswith("-"):
+                    over.append(t)
+            recipe = to_dict(load_recipe(tokens[i], over))
+            name = recipe["name"] if any(o.startswith("name=") for o in over) else f"{Path(tokens[i]).stem} (loop)"
+            out[name] = recipe
+    return out
+
+
 def dig(d: Mapping[str, Any], path: str) -> Any:
     """``d["a"]["b"]`` for ``path="a.b"`` (None where a level is missing)."""
     cur: Any = d
@@ -68,7 +111,7 @@ def one(values: Mapping[str, Any], fmt: str = "{}") -> str:
     """The one value every run shares, formatted; where runs differ, each distinct value with its runs."""
     distinct: dict[str, list[str]] = {}
     for run, v in values.items():
-        distinct.setdefault(fmt.format(v), []).append(run)
+        distinct.setdefault("(not recorded)" if v is None else fmt.format(v), []).append(run)
     if not distinct:
         return "(no runs)"
     if len(distinct) == 1:
@@ -111,6 +154,8 @@ def training_facts(recipes: Mapping[str, Mapping[str, Any]],
     }
     if summaries:
         runs = {k: s for k, s in summaries.items() if k in recipes} or dict(summaries)
-        facts["images_per_epoch"] = one({k: s["train_images"] // max(1, s["epochs"]) for k, s in runs.items()}, "{:,}")
-        facts["image_passes"] = one({k: s["train_images"] for k, s in runs.items()}, "{:,}")
+        per = {k: epoch_images(s) for k, s in runs.items()}
+        known = {k: v for k, v in per.items() if v is not None}
+        facts["images_per_epoch"] = one(known, "{:,}")
+        facts["image_passes"] = one({k: v * int(runs[k]["epochs"]) for k, v in known.items()}, "{:,}")
     return facts

@@ -18,6 +18,7 @@ from typing import Any
 from semcom.data import atomic_write
 from semcom.evaluation.results import read_results
 from semcom.reports.common import curve, md_table, pyplot, save_png, training_table
+from semcom.reports.facts import checkpoint_recipes, count, dig, one, render, run_summaries, training_facts
 
 SETS = {"animals": "CIFAR-10 animal test images (in distribution)",
         "vehicles": "CIFAR-10 vehicle test images (out of distribution)",
@@ -123,39 +124,78 @@ def plot_ablation(res: dict[str, Any], claims: dict[str, Any], out: Path) -> Pat
     return save_png(fig, out)
 
 
+def _classes(spec: Any) -> str:
+    from semcom.data.cifar10 import CLASSES, class_indices
+
+    idx = class_indices(spec)
+    return "all" if idx is None else f"{spec}: {', '.join(CLASSES[i] for i in idx)}"
+
+
+def setup_facts(folder: Path, results: dict[str, dict[str, Any]],
+                configs: Path = Path("configs/ldm")) -> dict[str, str]:
+    """The settings the report states, from the committed checkpoints' recipes, the recipe of the dedicated
+    DJSCC baseline (``configs/ldm/djscc_*_snr*dB.yaml``; its checkpoint is not committed), the summaries and
+    the result headers (see :mod:`semcom.reports.facts`)."""
+    import inspect
+
+    from semcom.models.diffusion import DiffusionDenoiser
+    from semcom.models.latent import LatentCodec
+    from semcom.training.recipe import load_recipe, to_dict
+
+    recipes = checkpoint_recipes(folder / "checkpoints")
+    summaries = run_summaries(folder)
+    kind = {k: dig(r, "model.name") for k, r in recipes.items()}
+    vae = next((r for k, r in recipes.items() if kind[k] == "ldm_vae"), {})
+    den = next((r for k, r in recipes.items() if kind[k] == "ldm_denoiser"), {})
+    djscc = {k: r for k, r in recipes.items() if kind[k] == "djscc"}
+    dedicated = [to_dict(load_recipe(f)) for f in sorted(configs.glob("djscc_*_snr*dB.yaml"))]
+    facts = training_facts({k: r for k, r in recipes.items()}, {k: s for k, s in summaries.items() if k in recipes})
+    c, width = int(dig(vae, "model.latent_channels") or 4), int(dig(vae, "model.width") or 32)
+    k = LatentCodec.small(c, width).channel_uses((32, 32))
+    sig = inspect.signature(DiffusionDenoiser.__init__).parameters
+    head = next(iter(results.values()), {})
+    kodak = results.get("kodak64", {})
+    train_of = {r["name"]: r for r in (vae, den, *djscc.values()) if r}
+
+    def setting(run: dict[str, Any] | None, path: str, fmt: str = "{}") -> str:
+        v = dig(run or {}, path)
+        return "(no checkpoint)" if v is None else fmt.format(v)
+
+    dj = next(iter(djscc.values()), None)
+    facts.update(
+        vae_width=str(width), latent_channels=str(c), latent_shape=f"{c}x8x8", k=str(k),
+        bandwidth_ratio=f"{k}/3072 = 1/{3072 // k}" if 3072 % k == 0 else f"{k / 3072:.4f}",
+        calib_images=count(dig(vae, "model.calib_images") or 0),
+        denoiser_width=setting(den, "model.width"), beta_start=f"{sig['beta_start'].default:g}",
+        beta_end=f"{sig['beta_end'].default:g}", num_steps=str(sig["num_steps"].default),
+        train_classes=one({n: _classes(dig(r, "data.classes")) for n, r in train_of.items()}),
+        vae_epochs=setting(vae, "train.epochs"), vae_batch=setting(vae, "train.batch_size"),
+        vae_lr=setting(vae, "train.lr", "{:g}"), denoiser_epochs=setting(den, "train.epochs"),
+        denoiser_batch=setting(den, "train.batch_size"), denoiser_lr=setting(den, "train.lr", "{:g}"),
+        djscc_epochs=one({n: dig(r, "train.epochs") for n, r in [*djscc.items(), *((d["name"], d) for d in dedicated)]}),
+        djscc_batch=one({n: dig(r, "train.batch_size") for n, r in [*djscc.items(), *((d["name"], d) for d in dedicated)]}),
+        djscc_lr=one({n: dig(r, "train.lr") for n, r in [*djscc.items(), *((d["name"], d) for d in dedicated)]}, "{:g}"),
+        djscc_k=setting(dj, "model.k"),
+        djscc_snr_range=(f"{dig(dj, 'sampler.snr_min_db'):g}..{dig(dj, 'sampler.snr_max_db'):g} dB" if dj else
+                         "(no checkpoint)"),
+        djscc_dedicated=", ".join(f"{float(d['sampler']['snr_db']):g} dB" for d in dedicated) or "(no recipe)",
+        snr_convention=str(head.get("snr_convention") or "(no results)"),
+        dataset_note=str(dig(head, "dataset.note") or "(no results)"),
+        psnr_reduction=str(head.get("psnr_reduction")), lpips=str(head.get("lpips")),
+        kodak_tiles=(f"{dig(kodak, 'dataset.tiles')} ({dig(kodak, 'dataset.num_images')} crops, "
+                     f"{dig(kodak, 'dataset.selection')})" if kodak else "(not evaluated)"),
+        checkpoints=", ".join(f"`{n}`" for n in recipes),
+    )
+    return facts
+
+
 def report(folder: Path) -> dict[str, Any]:
     results = {n: read_results(folder / f"{n}.json") for n in SETS if (folder / f"{n}.json").exists()}
     claims: dict[str, Any] = {}
-    md = ["# Latent-diffusion denoising receiver (the LDM-receiver paper): CPU-scale reproduction", "",
-          "Generated by `semcom report ldm results/ldm` from the `semcom ldm` results here; do not edit by",
-          "hand. Everything (trainings, evaluations, benchmark, this file): `bash scripts/ldm_cpu.sh`.", "",
-          "## Setup", "",
-          "* Codec: diffusers `AutoencoderKL` (width 32, 4 latent channels at 1/4 resolution: a 4x8x8 latent = 128",
-          "  complex channel uses per 32x32 image, K/N = 1/24), normalised to unit power per latent value on its",
-          "  training set. Denoiser: diffusers `UNet2DModel` (width 32) DDPM on the clean normalised latents, linear",
-          "  betas 1e-4..0.02, 1000 steps. **Both trained on clean images of the six CIFAR-10 animal classes only**",
-          "  (30,000 images), never on channel outputs. The receiver estimates the SNR from the received power and",
-          "  the known noise floor, maps it to t* (Theorem 1, nearest discrete step) and s (Theorem 2), and runs",
-          "  DDIM (1 step = the single-step estimate, or 10 steps) from x_t* = s y.",
-          "* Baselines on the same images, channel and channel uses: the VAE with no denoiser (`ldm-none`), the",
-          "  linear MMSE latent estimate (`ldm-lmmse`), and the foundation's DJSCC (K = 128, linear adapter) trained",
-          "  on the same animal images with DLPS over -5..20 dB and dedicated to 10 dB.",
-          "* AWGN, SNR = Es/N0 per complex symbol. CIFAR-10 from the JPEG-decoded copy (quality 75, 4:2:0).",
-          "  PSNR = **mean of per-image PSNR**; SSIM (11x11 Gaussian, sigma 1.5) and MS-SSIM (small-image",
-          "  settings) likewise per image. Kodak: 64x64 crops (non-overlapping tiles, evenly spaced subset), each",
-          "  sent as four 32x32 blocks by every model; metrics on the 64x64 crop.",
-          "* LPIPS is **not computed**: no LPIPS backbone weights can be had here, and no other network is used",
-          "  in its name.",
-          "* Equal transmit power: every image's latent is normalised to unit power per complex symbol, like",
-          "  DJSCC's, and its power is sent as side information (one number per 128 channel uses, not counted);",
-          "  without this (`--ldm-power dataset`, which reports the power sent as `tx_power`), out-of-distribution",
-          "  images are sent with their own latent power (more than 1 for the vehicle images), which would",
-          "  favour the LDM in the out-of-distribution comparison.",
-          "* Committed checkpoints (`checkpoints/`, slim; the denoiser in float16): the codec, the denoiser and the",
-          "  DLPS DJSCC; `tests/test_ldm_golden.py` re-evaluates them against `animals.json`.", ""]
+    md = render("ldm", setup_facts(folder, results)) + [""]
     train = training_table(folder)
     if train:
-        md += ["### Training (2 CPU cores shared by several runs; one thread each)", "", *train]
+        md += ["### Training", "", *train]
         md += ["", "These are short CPU schedules (the paper trains Stable-Diffusion-scale models): absolute PSNRs are",
                "those of small models after a few epochs; the comparisons are between models trained on the same",
                "images.", ""]
