@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
-LOWER = ("errors", "registry", "checkpoint", "data", "metrics", "channels", "models")
+LOWER = ("errors", "checks", "registry", "checkpoint", "data", "metrics", "channels", "models")
 HIGHER = ("systems", "training", "evaluation", "baselines", "reports", "cli")
 #: above-the-physical-layer order: a room may import those before it in this list, never those after it
 #: (systems and training import each other's modules: the base module and the registry; cycles are checked

@@ -42,8 +42,10 @@ def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize("body,pattern", [
     ("model: {name: djscc9, k: 88}", r"unknown model 'djscc9'; expected one of: .*bourtsoulatze2019"),
-    ("sampler: {name: plps}", r"unknown SNR sampler 'plps'"),
-    ("sampler: {name: dlps, snr_min_db: 20, snr_max_db: 0}", r"gamma_min > gamma_max"),
+    ("model: {name: djscc, k: 88}\nsampler: {name: plps}", r"unknown SNR sampler 'plps'"),
+    ("model: {name: djscc, k: 88}\nsampler: {name: dlps, snr_min_db: 20, snr_max_db: 0}",
+     r"sampler.snr_max_db=0 is below sampler.snr_min_db=20"),
+    ("sampler: {name: dlps}", r"the recipe has no 'model' section"),
     ("model: {name: djscc, k: 88, adapter: none}", r"K=88 cannot be produced"),
     ("trian: {epochs: 1}", r"unknown recipe key 'trian'"),
     ("model: {name: djscc, k: 88, width: 3}", r"model 'djscc' has no option 'width'"),
@@ -55,7 +57,7 @@ def test_train_bad_input_gets_one_line_and_writes_nothing(tmp_path: Path, capsys
 
 
 def test_train_missing_dataset_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    recipe = write_recipe(tmp_path, "")
+    recipe = write_recipe(tmp_path, "model: {name: djscc, k: 16, hidden: [4, 8]}")
     one_error_line(capsys, ["train", str(recipe), "data.dataset=cifar10", f"data.root={tmp_path / 'nope'}"],
                    r"no CIFAR-10 found at .*nope")
     assert not (tmp_path / "runs").exists()

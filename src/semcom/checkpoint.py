@@ -43,15 +43,17 @@ def sub_state(state_dict: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {k[n:]: v for k, v in state_dict.items() if k.startswith(prefix + ".")}
 
 
-def check_resume_compatible(recipe: dict[str, Any], ckpt_path: str | Path) -> None:
-    """Refuse to resume from a checkpoint of another model or channel."""
-    other = read_checkpoint(ckpt_path)["recipe"]
+def check_resume_compatible(recipe: dict[str, Any], ckpt_path: str | Path) -> int | None:
+    """Refuse to resume from a checkpoint of another model or channel; returns the checkpoint's epoch."""
+    info = read_checkpoint(ckpt_path)
+    other = info["recipe"]
     for key in ("model", "channel"):
         if other[key] != recipe[key]:
             raise SemcomError(
                 f"checkpoint {ckpt_path} holds {key} {other[key]}, but the recipe asks for {recipe[key]}; "
                 "resume with the recipe it was trained with or start a new run"
             )
+    return None if info.get("epoch") is None else int(info["epoch"])
 
 
 #: Buffers kept in float32 by ``export_checkpoint(half=True)``: diffusion schedules (abar close to 1 rounds to

@@ -37,22 +37,33 @@ CSV_FIELDS = ["model", "channel", "csi", "snr_db", "psnr", "ssim", "ms_ssim", "n
 SSIM_SETTINGS = {"kernel_size": 11, "sigma": 1.5, "data_range": 1.0, "reduction": "mean of per-image SSIM"}
 
 
-def parse_snr(spec: str) -> list[float]:
-    """``"-5:25:1"`` (start:stop:step, stop included) or ``"0,5,10"`` -> list of dB values."""
-    spec = spec.strip()
+#: the most points one SNR grid may have (a typo such as 0:1e12:1 must not exhaust the memory)
+MAX_GRID_POINTS = 10_000
+
+
+def parse_snr(spec: str, what: str = "SNR grid") -> list[float]:
+    """``"-5:25:1"`` (start:stop:step, stop included) or ``"0,5,10"`` -> list of dB values (finite, at least
+    one, at most :data:`MAX_GRID_POINTS`)."""
+    text = str(spec).strip()
+    usage = (f"{what} {spec!r} is not understood; expected start:stop:step with step > 0 and stop >= start "
+             "(e.g. -5:25:1) or a comma list (e.g. 0,5,10) of finite dB values")
     try:
-        if ":" in spec:
-            parts = [float(p) for p in spec.split(":")]
-            if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
-                raise ValueError
-            n = int(np.floor((parts[1] - parts[0]) / parts[2] + 1e-9)) + 1
-            return [round(parts[0] + i * parts[2], 6) for i in range(n)]
-        return [float(p) for p in spec.split(",") if p.strip()]
+        parts = [float(p) for p in text.split(":")] if ":" in text else None
+        values = [float(p) for p in text.split(",") if p.strip()] if parts is None else []
     except ValueError:
-        raise SemcomError(
-            f"SNR grid {spec!r} is not understood; expected start:stop:step with step > 0 (e.g. -5:25:1) "
-            "or a comma list (e.g. 0,5,10)"
-        ) from None
+        raise SemcomError(usage) from None
+    if parts is not None:
+        if len(parts) != 3 or not all(np.isfinite(parts)) or parts[2] <= 0 or parts[1] < parts[0]:
+            raise SemcomError(usage)
+        count = np.floor((parts[1] - parts[0]) / parts[2] + 1e-9) + 1
+        if count > MAX_GRID_POINTS:
+            raise SemcomError(f"{what} {spec!r} has {count:.0f} points; at most {MAX_GRID_POINTS} are allowed")
+        values = [round(parts[0] + i * parts[2], 6) for i in range(int(count))]
+    if len(values) > MAX_GRID_POINTS:
+        raise SemcomError(f"{what} {spec!r} has {len(values)} points; at most {MAX_GRID_POINTS} are allowed")
+    if not values or not all(np.isfinite(values)) or any(abs(v) > 1000 for v in values):
+        raise SemcomError(usage + " within +-1000 dB")
+    return values
 
 
 def dataset_info(name: str, split: str, num_images: int, selection: str | None = None, **extra: Any) -> dict[str, Any]:

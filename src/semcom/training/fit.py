@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import platform
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,8 @@ from semcom.data import atomic_write
 from semcom.errors import SemcomError
 from semcom.systems import spec_for
 from semcom.training.base import AtomicCheckpointIO, ImageDataModule
-from semcom.training.recipe import to_dict
+from semcom.training.recipe import to_dict, validate
+from semcom.training.run_folder import RunLock, is_rank_zero_process, keep_metrics, merge_metrics
 
 
 class _Throughput(Callback):
@@ -76,19 +78,35 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
         resume: a checkpoint path, ``"auto"`` (the run's ``last.ckpt`` if it exists) or None.
     """
     recipe = to_dict(cfg) if isinstance(cfg, DictConfig) else cfg
+    validate(recipe, f"recipe {recipe.get('name')!r}")
     t = recipe["train"]
     out = run_dir(recipe)
     ckpt_dir = out / "checkpoints"
+    last = ckpt_dir / "last.ckpt"
+    rank0 = is_rank_zero_process()
     ckpt_path: str | None = None
     if resume == "auto":
-        last = ckpt_dir / "last.ckpt"
         ckpt_path = str(last) if last.exists() else None
+        if ckpt_path is None and rank0 and not quiet:
+            print(f"note: --resume auto: no checkpoint at {last}, so run {recipe['name']!r} starts from scratch")
     elif resume:
         if not Path(resume).is_file():
             raise SemcomError(f"checkpoint to resume from {resume} does not exist")
         ckpt_path = resume
-    if ckpt_path:
-        check_resume_compatible(recipe, ckpt_path)
+    elif rank0 and last.exists():
+        raise SemcomError(f"run folder {out} already holds the checkpoints of an earlier run; continue it with "
+                          "--resume auto, or give this run another name=")
+    ckpt_epoch = check_resume_compatible(recipe, ckpt_path) if ckpt_path else None
+    if str(t["accelerator"]) in ("gpu", "cuda") and not torch.cuda.is_available():
+        raise SemcomError(f"train.accelerator={t['accelerator']}: no CUDA GPU is visible on this machine; use "
+                          "train.accelerator=cpu (or auto)")
+    with ExitStack() as stack:
+        return _fit(recipe, out, ckpt_dir, ckpt_path, ckpt_epoch, rank0, quiet, stack)
+
+
+def _fit(recipe: dict[str, Any], out: Path, ckpt_dir: Path, ckpt_path: str | None, ckpt_epoch: int | None,
+         rank0: bool, quiet: bool, stack: ExitStack) -> dict[str, Any]:
+    t = recipe["train"]
 
     L.seed_everything(int(t["seed"]), workers=True, verbose=False)
     spec = spec_for(recipe)
@@ -97,6 +115,10 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
     data.setup("fit")  # fail on bad data before anything is written
     if not quiet:
         print(module.describe())
+    if rank0:  # from here on the run folder is written: one training at a time
+        stack.enter_context(RunLock(out))
+        if ckpt_path and ckpt_epoch is not None:
+            keep_metrics(out, ckpt_epoch)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "recipe.yaml", lambda p: p.write_text(OmegaConf.to_yaml(OmegaConf.create(recipe))))
 
@@ -134,6 +156,8 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
     if ckpt_path and prev_path.exists():  # a resumed run: the summary covers the whole run, not the last part
         prev = json.loads(prev_path.read_text())
         if meter.images == 0:  # nothing left to train: keep the summary of the run as it is
+            if trainer.is_global_zero:
+                merge_metrics(out)
             return prev
         prev_s = prev["train_images"] / prev["train_images_per_s"] if prev.get("train_images_per_s") else 0.0
         images = prev["train_images"] + summary["train_images"]
@@ -145,5 +169,6 @@ def fit(cfg: DictConfig | dict[str, Any], *, resume: str | None = None, quiet: b
             "epoch_images_per_s": prev.get("epoch_images_per_s", []) + summary["epoch_images_per_s"],
             "resumed_from": ckpt_path, "resumes": int(prev.get("resumes", 0)) + 1})
     if trainer.is_global_zero:
+        merge_metrics(out)
         atomic_write(out / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=2)))
     return summary

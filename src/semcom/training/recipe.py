@@ -126,13 +126,18 @@ def _explain(exc: OmegaConfBaseException, origin: str) -> SemcomError:
     return SemcomError(f"{origin}: bad value for recipe key {key!r}: {msg}")
 
 
-def _merge(schema: DictConfig, raw: dict[str, Any]) -> DictConfig:
+def _merge(schema: DictConfig, raw: dict[str, Any], origin: str = "recipe") -> DictConfig:
     """Merge onto the schema; a recipe's ``model`` section replaces the default model (its options are
-    model-specific, so the default's ``k`` must not leak into, say, an ADJSCC recipe)."""
+    model-specific, so the default's ``k`` must not leak into, say, an ADJSCC recipe). A recipe without a
+    ``model`` section is refused (it would silently train the schema's default model)."""
     if isinstance(raw.get("model"), dict):
         schema = schema.copy()
         schema.model = {}
-    return cast(DictConfig, OmegaConf.merge(schema, OmegaConf.create(raw)))
+    merged = cast(DictConfig, OmegaConf.merge(schema, OmegaConf.create(raw)))  # unknown keys fail first
+    if "model" not in raw:
+        raise SemcomError(f"{origin}: the recipe has no 'model' section; name a model, e.g. model: {{name: djscc, "
+                          "k: 88} (`semcom models` lists them)")
+    return merged
 
 
 def load_recipe(source: str | Path | dict[str, Any] | None = None, overrides: list[str] | None = None) -> DictConfig:
@@ -153,9 +158,9 @@ def load_recipe(source: str | Path | dict[str, Any] | None = None, overrides: li
                 raw = {}
             if not isinstance(raw, dict):
                 raise SemcomError(f"recipe {path} must be a mapping of keys to values, got {type(raw).__name__}")
-            cfg = _merge(schema, raw)
+            cfg = _merge(schema, raw, origin)
         elif isinstance(source, dict):
-            cfg = _merge(schema, source)
+            cfg = _merge(schema, source, origin)
         else:
             cfg = schema
         for item in overrides or []:
@@ -184,8 +189,41 @@ def load_recipe(source: str | Path | dict[str, Any] | None = None, overrides: li
 ROBUST_METHODS = ("none", "kl", "adversarial")
 
 
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
+
+
+def _at(origin: str, key: str) -> str:
+    return f"{origin}: recipe key {key}"
+
+
 def validate(r: dict[str, Any], origin: str = "recipe") -> None:
-    """Checks of the objective, robust and system sections, one clear line per problem."""
+    """Checks of every section's values (ranges, finiteness, names), one clear line per problem."""
+    from semcom import checks
+
+    t, d, smp = r.get("train") or {}, r.get("data") or {}, r.get("sampler") or {}
+    checks.safe_name(r.get("name"), _at(origin, "name"))
+    checks.positive_int(t.get("epochs"), _at(origin, "train.epochs"))
+    checks.positive_int(t.get("batch_size"), _at(origin, "train.batch_size"))
+    checks.in_range(t.get("lr"), _at(origin, "train.lr"), 0.0, None, low_open=True)
+    checks.positive_int(t.get("seed"), _at(origin, "train.seed"), minimum=0)
+    checks.positive_int(t.get("log_every_n_steps"), _at(origin, "train.log_every_n_steps"))
+    if t.get("limit_train_batches") is not None:
+        checks.positive_int(t["limit_train_batches"], _at(origin, "train.limit_train_batches"))
+    checks.choice(t.get("accelerator"), _at(origin, "train.accelerator"), ACCELERATORS)
+    for v in t.get("val_snr_db") or []:
+        checks.in_range(v, _at(origin, "train.val_snr_db[]"), -1000, 1000)
+    if not str(t.get("out_dir") or "").strip():
+        raise SemcomError(f"{_at(origin, 'train.out_dir')} is empty; expected a folder for the run")
+    for key in ("limit_train", "limit_val", "crop"):
+        if d.get(key) is not None:
+            checks.positive_int(d[key], _at(origin, f"data.{key}"))
+    checks.positive_int(d.get("num_workers", 0), _at(origin, "data.num_workers"), minimum=0)
+    lo = checks.in_range(smp.get("snr_min_db"), _at(origin, "sampler.snr_min_db"), -1000, 1000)
+    hi = checks.in_range(smp.get("snr_max_db"), _at(origin, "sampler.snr_max_db"), -1000, 1000)
+    if hi < lo:
+        raise SemcomError(f"{origin}: sampler.snr_max_db={hi:g} is below sampler.snr_min_db={lo:g}")
+    if smp.get("snr_db") is not None:
+        checks.in_range(smp["snr_db"], _at(origin, "sampler.snr_db"), -1000, 1000)
     o, rb, sy = r.get("objective") or {}, r.get("robust") or {}, r.get("system") or {}
     if o.get("recon", "mse") not in ("mse", "ssim"):
         raise SemcomError(f"{origin}: objective.recon={o['recon']!r}; expected 'mse' or 'ssim'")
