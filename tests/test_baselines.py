@@ -201,7 +201,7 @@ def test_cli_baseline_writes_eval_format(tmp_path) -> None:
 
 def test_cli_baseline_bad_codec(capsys) -> None:
     assert main(["baseline", "--codec", "gif", "--dataset", "embedded", "--channel-uses", "64"]) == 2
-    assert "unknown codec 'gif'" in capsys.readouterr().err
+    assert "--codec='gif'; expected one of" in capsys.readouterr().err
 
 
 def test_quality_table_equals_rate_control(images: np.ndarray) -> None:

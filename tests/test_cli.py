@@ -93,7 +93,7 @@ def test_train_then_eval_then_plot(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 @pytest.mark.parametrize("argv,pattern", [
-    (["eval", GOLDEN_CKPT, "--snr", "10:0:1"], r"SNR grid '10:0:1' is not understood"),
+    (["eval", GOLDEN_CKPT, "--snr", "10:0:1"], r"--snr '10:0:1' is not understood"),
     (["eval", GOLDEN_CKPT, "--channel", "tdl"], r"unknown evaluation channel 'tdl'"),
     (["eval", GOLDEN_CKPT, "--channel", "rayleigh", "--csi", "blind"], r"csi='blind'"),
     (["eval", "missing.ckpt"], r"checkpoint missing.ckpt does not exist"),

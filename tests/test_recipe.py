@@ -180,7 +180,7 @@ def test_mumimo_evaluation_over_scenarios_and_grid(tmp_path: Path) -> None:
     summary = fit(load_recipe(MUMIMO_CONFIGS[0].parent / "umi_nf32_full.yaml", small), quiet=True)
     assert main(["channels", "generate", "--scenario", "umi", "--nf", "32", "--n", "8", "--seed", "1",
                  "--out", str(tmp_path / "banks" / "umi_nf32_test")]) == 0
-    assert main(["mumimo", summary["last_checkpoint"], "--scenario", "umi", "--scenario", "rma", "--snr=-5,5",
+    assert main(["mumimo", summary["last_checkpoint"], "--scenario", "umi", "--scenario", "rma", "--live", "--snr=-5,5",
                  "--limit", "16", "--batch-size", "8", "--dataset", "embedded", "--bank-dir", str(tmp_path / "banks"),
                  "--grid", "--grid-snr", "0", "--out", str(tmp_path / "res"), "--name", "m"]) == 0
     res = json.loads((tmp_path / "res" / "m.json").read_text())

@@ -48,6 +48,10 @@ NORMALIZATIONS = ("resource_element", "grid")
 def _check_h(h: Tensor, who: str) -> None:
     if not torch.is_complex(h) or h.ndim < 2:
         raise SemcomError(f"{who} expects a complex channel matrix [..., K, M], got {h.dtype} {list(h.shape)}")
+    if not bool(torch.isfinite(h).all()):
+        bad = int((~torch.isfinite(h)).any(dim=-1).any(dim=-1).sum())
+        raise SemcomError(f"{who}: the channel H holds NaN or infinite entries at {bad} resource element(s); "
+                          "check the channel source (bank, estimator) before precoding")
 
 
 def _precision(h: Tensor) -> str:

@@ -145,8 +145,24 @@ class ChannelBank:
             raise SemcomError(f"{path} is not a channel bank (expected H.npy and meta.json); "
                               "create one with `semcom channels generate`")
         self.path = path
-        self.meta: dict[str, Any] = json.loads((path / "meta.json").read_text())
-        self.h = np.load(path / "H.npy", mmap_mode="r")
+        try:
+            self.meta: dict[str, Any] = json.loads((path / "meta.json").read_text())
+            if not isinstance(self.meta, dict) or not isinstance(self.meta.get("params"), dict):
+                raise ValueError("no 'params' mapping")
+        except (OSError, ValueError) as exc:
+            raise SemcomError(f"channel bank {path}: meta.json is not a bank description ({exc}); "
+                              "generate the bank again with `semcom channels generate`") from None
+        try:
+            self.h = np.load(path / "H.npy", mmap_mode="r")
+        except (OSError, ValueError) as exc:
+            raise SemcomError(f"channel bank {path}: H.npy cannot be read ({exc}): truncated or not a numpy file; "
+                              "generate the bank again") from None
+        if self.h.ndim != 5 or self.h.dtype != np.complex64 or self.h.shape[0] < 1:
+            raise SemcomError(f"channel bank {path}: H.npy holds {self.h.dtype} {list(self.h.shape)}; expected "
+                              "complex64 [n >= 1, N_f, T, users, bs_antennas]")
+        if list(self.meta.get("shape", self.h.shape)) != list(self.h.shape):
+            raise SemcomError(f"channel bank {path}: meta.json says shape {self.meta.get('shape')} but H.npy holds "
+                              f"{list(self.h.shape)}; generate the bank again")
 
     def __len__(self) -> int:
         return int(self.h.shape[0])
@@ -175,7 +191,12 @@ class ChannelBank:
 
         if n < 1:
             raise SemcomError(f"a channel bank needs n >= 1 realizations, got {n}")
+        if batch_size < 1:
+            raise SemcomError(f"batch_size must be >= 1, got {batch_size}")
         path = Path(path)
+        if path.exists() and not (path.is_dir() and (path / "meta.json").exists() and (path / "H.npy").exists()):
+            raise SemcomError(f"{path} exists and is not a channel bank; give a new folder (an existing bank is "
+                              "replaced, nothing else is)")
         seed_sionna(seed)
         g = generator.grid
         shape = (n, g.num_subcarriers, g.num_ofdm_symbols, generator.num_users, generator.num_bs_antennas)

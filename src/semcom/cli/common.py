@@ -24,14 +24,15 @@ app.add_typer(channels_app, name="channels")
 Dataset = Annotated[str, typer.Option(help="cifar10, embedded, kodak or folder")]
 Split = Annotated[str, typer.Option(help="dataset split")]
 Root = Annotated[Optional[Path], typer.Option(help="dataset folder")]
-Limit = Annotated[Optional[int], typer.Option(help="N images at evenly spaced indices of the split")]
+Limit = Annotated[Optional[int], typer.Option(min=1, help="N images at evenly spaced indices of the split "
+                                                          "(recorded in the result as the selection)")]
 Seed = Annotated[int, typer.Option(help="evaluation noise and channel seed")]
-Out = Annotated[Path, typer.Option(help="output folder")]
+Out = Annotated[Path, typer.Option(help="output folder (default: a folder under runs/, never the committed results/)")]
 Name = Annotated[str, typer.Option(help="file stem of the outputs")]
 Device = Annotated[str, typer.Option(help="cpu or cuda")]
 NoPlot = Annotated[bool, typer.Option("--no-plot", help="skip the PNG")]
 Snr = Annotated[str, typer.Option(help="SNR grid in dB: start:stop:step or a comma list")]
-BatchSize = Annotated[int, typer.Option(help="images per batch")]
+BatchSize = Annotated[int, typer.Option(min=1, help="images per batch")]
 
 _argv: list[str] | None = None
 
@@ -61,3 +62,30 @@ def quiet_lightning() -> None:
 def wrote(paths: dict[str, Path] | list[Path]) -> None:
     items = paths.values() if isinstance(paths, dict) else paths
     typer.echo("wrote " + ", ".join(str(p) for p in items))
+
+
+# --- checks of values where they enter (before any compute; one line, exit 2) -----------------------------
+def check_outputs(out: Path, name: str, suffixes: list[str]) -> list[Path]:
+    """``--name`` is a plain file stem and every ``out/name+suffix`` can be written."""
+    from semcom import checks
+
+    checks.safe_name(name, "--name")
+    return checks.output_paths([out / f"{name}{sfx}" for sfx in suffixes], "--out")
+
+
+def check_inputs(paths: list[Path], what: str) -> list[Path]:
+    from semcom import checks
+
+    return checks.existing_files(paths, what)
+
+
+def check_device(device: str) -> str:
+    from semcom import checks
+
+    return checks.device(device)
+
+
+def parse_grid(spec: str, option: str = "--snr") -> list[float]:
+    from semcom.evaluation.results import parse_snr
+
+    return parse_snr(spec, f"{option}")

@@ -20,8 +20,13 @@ from semcom.cli.common import (
     Snr,
     Split,
     app,
+    check_device,
+    check_inputs,
+    check_outputs,
     command_line,
+    parse_grid,
 )
+from semcom.errors import SemcomError
 
 
 @app.command("eval")
@@ -33,12 +38,12 @@ def eval_(
     dataset: Dataset = "cifar10",
     split: Split = "test",
     root: Root = None,
-    limit: Annotated[Optional[int], typer.Option(help="first N images only")] = None,
+    limit: Limit = None,
     download: Annotated[bool, typer.Option("--download", help="fetch CIFAR-10 (MD5-checked) if --root has none")] = False,
     seed: Seed = 0,
     batch_size: BatchSize = 500,
     label: Annotated[Optional[list[str]], typer.Option(help="legend label per checkpoint")] = None,
-    out: Out = Path("results/eval"),
+    out: Out = Path("runs/eval"),
     name: Name = "eval",
     metrics: Annotated[str, typer.Option(help="comma list of psnr, ssim, ms_ssim")] = "psnr,ssim,ms_ssim",
     structural_at: Annotated[Optional[str], typer.Option(help="compute SSIM / MS-SSIM only at these SNRs (grid syntax)")] = None,
@@ -48,12 +53,17 @@ def eval_(
 ) -> None:
     """Evaluate checkpoints over SNR: writes NAME.json, NAME.csv and NAME.png and prints the table."""
     from semcom.evaluation.point_to_point import evaluate
-    from semcom.evaluation.results import parse_snr, table, write_results
+    from semcom.evaluation.results import table, write_results
 
-    results = evaluate([str(c) for c in checkpoints], parse_snr(snr), channel, csi, dataset=dataset, split=split,
+    check_inputs(checkpoints, "checkpoint")
+    check_outputs(out, name, [".json", ".csv"] + ([] if no_plot else [".png"]))
+    check_device(device)
+    snr_grid = parse_grid(snr)
+    structural = parse_grid(structural_at, "--structural-at") if structural_at else None
+    results = evaluate([str(c) for c in checkpoints], snr_grid, channel, csi, dataset=dataset, split=split,
                        root=root, limit=limit, seed=seed, batch_size=batch_size, labels=label, download=download,
                        metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()),
-                       structural_snr_db=parse_snr(structural_at) if structural_at else None, device=device,
+                       structural_snr_db=structural, device=device,
                        snr_source=snr_source)
     results["command"] = command_line()
     paths = write_results(results, out, name, plot=not no_plot)
@@ -63,11 +73,14 @@ def eval_(
 @app.command()
 def merge(
     results: Annotated[list[Path], typer.Argument(help="result JSON files of separate evaluations")],
-    out: Out = Path("results/eval"),
+    out: Out = Path("runs/eval"),
     name: Name = "merged",
 ) -> None:
     """Merge results of separate `semcom eval` runs (same dataset, seed and settings) into one."""
     from semcom.evaluation.results import merge_results, read_results, write_results
+
+    check_inputs(results, "result file")
+    check_outputs(out, name, [".json", ".csv"])
 
     paths = write_results(merge_results([read_results(p) for p in results]), out, name, plot=False)
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
@@ -80,10 +93,16 @@ def plot(
     title: Annotated[Optional[str], typer.Option()] = None,
 ) -> None:
     """Overlay result files from several runs in one PNG."""
-    from semcom.evaluation.plot import plot_results
+    from semcom import checks
+    from semcom.evaluation.plot import plot_results, selection_warnings
     from semcom.evaluation.results import read_results
 
+    check_inputs(results, "result file")
+    checks.output_paths([out], "--out")
+    checks.choice(metric, "--metric", ("psnr", "ssim", "ms_ssim", "accuracy"))
     data = [read_results(p) for p in results]
+    for line in selection_warnings(data, [str(p) for p in results]):
+        typer.echo(f"warning: {line}", err=True)
     path = plot_results(data, out, metric=metric, names=[p.stem for p in results], title=title)
     typer.echo(f"wrote {path}")
 
@@ -101,16 +120,18 @@ def mismatch(
     limit: Limit = None,
     seed: Seed = 0,
     device: Device = "cpu",
-    out: Out = Path("results/robust"),
+    out: Out = Path("runs/mismatch"),
     name: Name = "mismatch",
 ) -> None:
     """Training SNR (or method) x test SNR grid: JSON, heat map and table, channel uses per model."""
     from semcom.evaluation import mismatch as mm
-    from semcom.evaluation.results import parse_snr
 
-    res = mm.run(list(checkpoints), parse_snr(snr), channel, csi, out, name,
+    check_inputs(checkpoints, "checkpoint")
+    check_outputs(out, name, [".json", ".csv", ".md", ".png"])
+    check_device(device)
+    res = mm.run(list(checkpoints), parse_grid(snr), channel, csi, out, name,
                  metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()), snr_source=snr_source,
-                 dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device, spread=True)
+                 dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device)
     typer.echo(mm.print_summary(res))
     typer.echo(f"wrote {out / (name + '.json')}, {out / (name + '.md')}, {out / (name + '.png')}")
 
@@ -127,7 +148,7 @@ def ldm(
     root: Root = None,
     limit: Limit = None,
     classes: Annotated[Optional[str], typer.Option(help="CIFAR-10 classes: names, indices, animals or vehicles")] = None,
-    tile: Annotated[Optional[int], typer.Option(help="folders/Kodak: every TILE x TILE crop (sent as 32x32 blocks)")] = None,
+    tile: Annotated[Optional[int], typer.Option(min=32, help="folders/Kodak: every TILE x TILE crop (sent as 32x32 blocks)")] = None,
     djscc: Annotated[list[Path], typer.Option(help="DJSCC checkpoint evaluated on the same images; repeat")] = [],
     perturb: Annotated[list[str], typer.Option(help="t:FACTOR or s:FACTOR, the t*/s ablation; repeat")] = [],
     snr_estimate: Annotated[str, typer.Option(help="power (the receiver estimates it) or true")] = "power",
@@ -135,15 +156,22 @@ def ldm(
     batch_size: BatchSize = 250,
     seed: Seed = 0,
     device: Device = "cpu",
-    out: Out = Path("results/ldm"),
+    out: Out = Path("runs/ldm"),
     name: Name = "ldm",
     no_plot: NoPlot = False,
 ) -> None:
     """The LDM-receiver paper's latent-diffusion receiver (and its baselines) over SNR, in `semcom eval`'s format."""
+    from semcom import checks
     from semcom.evaluation.ldm import evaluate_ldm
-    from semcom.evaluation.results import parse_snr, table, write_results
+    from semcom.evaluation.results import table, write_results
 
-    res = evaluate_ldm(str(codec), str(denoiser) if denoiser else None, parse_snr(snr), channel, receiver, csi=csi,
+    check_inputs([codec, *([denoiser] if denoiser else []), *djscc], "checkpoint")
+    check_outputs(out, name, [".json", ".csv"] + ([] if no_plot else [".png"]))
+    check_device(device)
+    checks.choice(csi, "--csi", ("perfect", "pilot"))
+    checks.choice(snr_estimate, "--snr-estimate", ("power", "true"))
+    checks.choice(ldm_power, "--ldm-power", ("image", "dataset"))
+    res = evaluate_ldm(str(codec), str(denoiser) if denoiser else None, parse_grid(snr), channel, receiver, csi=csi,
                        dataset=dataset, split=split, root=root, limit=limit, seed=seed, device=device, classes=classes,
                        tile=tile, djscc=[str(p) for p in djscc], perturb=perturb, snr_estimate=snr_estimate,
                        batch_size=batch_size, power=ldm_power)
@@ -157,34 +185,51 @@ def mumimo(
     checkpoints: Annotated[list[Path], typer.Argument(help="mumimo_semcom checkpoints (.ckpt)")],
     scenario: Annotated[list[str], typer.Option(help="test scenario umi, uma or rma; repeat (cross-scenario mismatch)")] = ["umi"],
     snr: Snr = "-9:13:2",
-    bank_dir: Annotated[Path, typer.Option(help="folder of channel banks {scenario}_nf{N_f}{suffix}")] = Path("banks"),
+    bank_dir: Annotated[Path, typer.Option(help="folder of channel banks {scenario}_nf{N_f}{suffix} (a missing bank is an "
+                                                "error unless --live)")] = Path("banks"),
+    live: Annotated[bool, typer.Option("--live", help="generate missing scenarios' channels with Sionna (slow) instead "
+                                                     "of failing")] = False,
     bank_suffix: Annotated[str, typer.Option(help="bank name suffix (test banks: generated with another seed)")] = "_test",
-    limit: Annotated[Optional[int], typer.Option(help="N test images at evenly spaced indices (N/4 samples)")] = 1000,
+    limit: Annotated[Optional[int], typer.Option(min=4, help="N test images at evenly spaced indices (N/4 samples)")] = 1000,
     seed: Seed = 0,
-    batch_size: Annotated[int, typer.Option(help="images per batch (a multiple of the users)")] = 256,
+    batch_size: Annotated[int, typer.Option(min=4, help="images per batch (a multiple of the users)")] = 256,
     device: Device = "cpu",
     grid: Annotated[bool, typer.Option("--grid", help="also write Fig. 12's reconstruction grid per scenario")] = False,
     grid_only: Annotated[bool, typer.Option("--grid-only", help="only the grids, no SNR sweep")] = False,
     grid_snr: Annotated[str, typer.Option(help="SNRs of the grid")] = "-5,0,5",
     dataset: Dataset = "cifar10",
-    out: Out = Path("results/mumimo"),
+    out: Out = Path("runs/mumimo"),
     name: Name = "eval",
 ) -> None:
     """Li et al.'s (2025) MU-MIMO OFDM systems over SNR and scenario: PSNR, SSIM, MS-SSIM, accuracy, per user and mean."""
+    from semcom import checks
     from semcom.evaluation.mumimo import evaluate_mumimo, reconstruction_grid
-    from semcom.evaluation.results import parse_snr, table, write_results
+    from semcom.evaluation.results import table, write_results
 
+    check_inputs(checkpoints, "checkpoint")
+    check_outputs(out, name, ([] if grid_only else [".json", ".csv", ".png"])
+                  + ([f"_grid_{sc}.png" for sc in scenario] if grid or grid_only else []))
+    check_device(device)
+    for sc in scenario:
+        checks.choice(sc, "--scenario", ("umi", "uma", "rma"))
+    snr_grid = parse_grid(snr)
+    grid_snrs = parse_grid(grid_snr, "--grid-snr")
+    if not live and not bank_dir.is_dir():
+        raise SemcomError(f"--bank-dir {bank_dir} does not exist; generate the test banks with `semcom channels "
+                          "generate ... --seed 1 --out BANK_DIR/SCENARIO_nfNF_test`, or pass --live to draw channels "
+                          "with Sionna")
     paths: dict[str, Path] = {}
     if not grid_only:
-        res = evaluate_mumimo(list(checkpoints), scenario, parse_snr(snr), bank_dir=bank_dir, bank_suffix=bank_suffix,
-                              limit=limit, seed=seed, batch_size=batch_size, device=device, dataset=dataset)
+        res = evaluate_mumimo(list(checkpoints), scenario, snr_grid, bank_dir=bank_dir, bank_suffix=bank_suffix,
+                              limit=limit, seed=seed, batch_size=batch_size, device=device, dataset=dataset,
+                              live=live)
         res["command"] = command_line()
         typer.echo(table(res))
         typer.echo(table(res, metric="accuracy"))
         paths = write_results(res, out, name)
     if grid or grid_only:
         for sc in scenario:
-            paths[f"grid_{sc}"] = reconstruction_grid(list(checkpoints), sc, [float(v) for v in grid_snr.split(",")],
+            paths[f"grid_{sc}"] = reconstruction_grid(list(checkpoints), sc, grid_snrs,
                                                       out / f"{name}_grid_{sc}.png", bank_dir=bank_dir,
-                                                      bank_suffix=bank_suffix, seed=seed, dataset=dataset)
+                                                      bank_suffix=bank_suffix, seed=seed, dataset=dataset, live=live)
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))

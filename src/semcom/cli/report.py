@@ -22,6 +22,11 @@ def report(
 
     mod = load_report(name)
     out = folder or Path("results") / name
+    if not out.is_dir():
+        raise SemcomError(f"results folder {out} does not exist; give the folder the report reads (default "
+                          f"results/{name})")
+    if collect is not None and not collect.is_dir():
+        raise SemcomError(f"--collect {collect} is not a folder of runs")
     if collect is not None:
         if not hasattr(mod, "collect"):
             raise SemcomError(f"report {name!r} has nothing to collect; --collect works for: "

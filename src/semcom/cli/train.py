@@ -14,6 +14,7 @@ from semcom.cli.common import (
     app,
     quiet_lightning,
 )
+from semcom.errors import SemcomError
 
 
 @app.command()
@@ -21,7 +22,7 @@ def train(
     recipe: Annotated[Path, typer.Argument(help="YAML recipe, e.g. configs/dlps/fig3_k88_dlps.yaml")],
     overrides: Annotated[Optional[list[str]], typer.Argument(help="key=value overrides, e.g. train.epochs=2")] = None,
     devices: Annotated[Optional[str], typer.Option(help="devices: 1, 2, 'auto' (several -> DDP)")] = None,
-    accelerator: Annotated[Optional[str], typer.Option(help="cpu, gpu or auto")] = None,
+    accelerator: Annotated[Optional[str], typer.Option(help="cpu, gpu or auto (gpu needs a CUDA GPU)")] = None,
     resume: Annotated[Optional[str], typer.Option(help="checkpoint path, or 'auto' for the run's last.ckpt")] = None,
 ) -> None:
     """Train a recipe (checkpoint every epoch, CSV + TensorBoard logs in train.out_dir/name)."""
@@ -41,13 +42,15 @@ def train(
 @app.command()
 def demo(
     out: Out = Path("demo_out"),
-    epochs: Annotated[int, typer.Option(help="epochs per model on the 500 embedded images")] = 40,
-    k: Annotated[int, typer.Option(help="complex channel uses per image")] = 264,
+    epochs: Annotated[int, typer.Option(min=1, help="epochs per model on the 500 embedded images")] = 40,
+    k: Annotated[int, typer.Option(min=1, help="complex channel uses per image")] = 264,
     seed: Seed = 0,
 ) -> None:
     """Train DLPS, BLPS, LvLPS and a 10 dB dedicated model briefly and compare them (CPU, minutes)."""
+    from semcom import checks
     from semcom.cli import demo as demo_mod
 
+    checks.output_paths([out / "demo.png"], "--out")
     quiet_lightning()
     demo_mod.run(out, epochs=epochs, k=k, seed=seed)
 
@@ -58,9 +61,14 @@ def export(
     half: Annotated[bool, typer.Option("--half", help="store float32 weights as float16 (schedules kept in float32)")] = False,
 ) -> None:
     """Write a slim copy of a checkpoint (weights + recipe, no optimizer state) for sharing or committing."""
+    from semcom import checks
     from semcom.checkpoint import export_checkpoint
     from semcom.systems import load
 
+    checks.existing_files([checkpoint], "checkpoint")
+    checks.output_paths([out], "output")
+    if out.resolve() == checkpoint.resolve():
+        raise SemcomError(f"output {out} is the checkpoint itself; give another path")
     path = export_checkpoint(checkpoint, out, half=half)
     load(path)  # the copy must load
     typer.echo(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")

@@ -49,11 +49,28 @@ def build_dataset(name: str, split: str = "test", root: str | Path | None = None
                 raise SemcomError("dataset 'folder' needs a root (the folder of images)")
             root = default_kodak_root()
         ds = ImageFolder(root, crop=crop, random_crop=train, size_multiple=size_multiple)
-        return ds.tiles(tile).subset(limit) if tile is not None else ds
+        return ds.tiles(tile).subset(limit) if tile is not None else ds.subset(limit)
     raise SemcomError(f"unknown dataset {name!r}; expected one of: {', '.join(DATASETS)}")
+
+
+def evaluation_images(name: str, split: str = "test", root: str | Path | None = None, limit: int | None = None,
+                      download: bool = False, **options: Any) -> tuple[Any, str]:
+    """The images every evaluation command uses, and how they were chosen: the whole split, or with
+    ``limit`` N, **N images at evenly spaced indices of the split** (every class of a class-sorted split;
+    the one meaning of ``--limit`` in semcom's evaluations). Returns ``(dataset, selection)``, the selection
+    as recorded in the result header (``"all 24"``, ``"1000 evenly spaced of 10000"``)."""
+    if limit is not None and (isinstance(limit, bool) or int(limit) != limit or limit < 1):
+        raise SemcomError(f"--limit {limit!r}; expected a positive number of images")
+    ds = build_dataset(name, split=split, root=root, download=download, **options)
+    total = len(ds)  # type: ignore[arg-type]
+    if limit is None or limit >= total:
+        return ds, f"all {total}"
+    if not hasattr(ds, "spread"):
+        raise SemcomError(f"dataset {name!r} cannot select evenly spaced images")
+    return ds.spread(int(limit)), f"{int(limit)} evenly spaced of {total}"
 
 
 __all__ = [
     "CIFAR10", "DATASETS", "EmbeddedCIFAR10", "ImageArrayDataset", "ImageFolder", "atomic_write",
-    "build_dataset", "cache_dir", "class_indices", "download", "download_cifar10",
+    "build_dataset", "cache_dir", "class_indices", "download", "download_cifar10", "evaluation_images",
 ]

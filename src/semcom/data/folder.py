@@ -19,6 +19,21 @@ if TYPE_CHECKING:
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 
+def to_rgb8(im: Image.Image, path: Path | str = "image") -> np.ndarray:
+    """An 8-bit RGB array [H, W, 3] of a Pillow image. 16-bit images (Pillow modes ``I;16*`` and ``I``, e.g.
+    16-bit grey PNGs) are rescaled (/257) instead of clipped at 255, which Pillow's ``convert`` would do;
+    32-bit float images are refused."""
+    if im.mode.startswith("I;16") or im.mode == "I":
+        a = np.asarray(im, dtype=np.float64)
+        if a.min() < 0 or a.max() > 65535:
+            raise SemcomError(f"{path}: {im.mode} image with values outside 0..65535; expected 8- or 16-bit pixels")
+        g = np.clip(np.round(a / 257.0), 0, 255).astype(np.uint8)
+        return np.repeat(g[..., None], 3, axis=2) if g.ndim == 2 else g
+    if im.mode == "F":
+        raise SemcomError(f"{path}: floating-point image (mode F); expected 8- or 16-bit pixels")
+    return np.array(im.convert("RGB"))
+
+
 class ImageFolder(Dataset[tuple[Tensor, Tensor]]):
     """Every PNG/JPEG image directly in ``root``, decoded once into memory as uint8.
 
@@ -45,7 +60,7 @@ class ImageFolder(Dataset[tuple[Tensor, Tensor]]):
         for f in files:
             try:
                 with Image.open(f) as im:
-                    self.images.append(np.array(im.convert("RGB")))
+                    self.images.append(to_rgb8(im, f))
             except (UnidentifiedImageError, OSError) as exc:
                 raise SemcomError(f"corrupt image {f}: {exc}") from None
         if crop is not None:
@@ -58,6 +73,28 @@ class ImageFolder(Dataset[tuple[Tensor, Tensor]]):
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def _take(self, idx: list[int]) -> ImageFolder:
+        out = ImageFolder.__new__(ImageFolder)
+        out.__dict__.update(self.__dict__)
+        out.files, out.images = [self.files[i] for i in idx], [self.images[i] for i in idx]
+        return out
+
+    def subset(self, limit: int | None) -> ImageFolder:
+        """The first ``limit`` images in file-name order (all where None)."""
+        if limit is None or limit >= len(self):
+            return self
+        if limit < 1:
+            raise SemcomError(f"limit must be a positive number of images, got {limit}")
+        return self._take(list(range(limit)))
+
+    def spread(self, n: int | None) -> ImageFolder:
+        """``n`` images at evenly spaced positions of the file-name order (all where None)."""
+        if n is None or n >= len(self):
+            return self
+        if n < 1:
+            raise SemcomError(f"limit must be a positive number of images, got {n}")
+        return self._take([int(i) for i in np.round(np.linspace(0, len(self) - 1, n))])
 
     def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
         a = self.images[i]

@@ -36,7 +36,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from semcom.channels import create as create_channel
-from semcom.data import build_dataset
+from semcom.data import evaluation_images
 from semcom.errors import SemcomError
 from semcom.evaluation.point_to_point import load_checkpoint
 from semcom.evaluation.results import SSIM_SETTINGS, dataset_info, header
@@ -93,9 +93,7 @@ def from_blocks(xb: Tensor, h: int, w: int) -> Tensor:
 
 def _dataset(dataset: str, split: str, root: str | Path | None, limit: int | None, classes: Any,
              tile: int | None) -> tuple[Any, dict[str, Any]]:
-    ds: Any = build_dataset(dataset, split=split, root=root, classes=classes, tile=tile)
-    if limit is not None and hasattr(ds, "spread"):
-        ds = ds.spread(limit)
+    ds, selection = evaluation_images(dataset, split=split, root=root, limit=limit, classes=classes, tile=tile)
     extra: dict[str, Any] = {}
     if classes is not None:
         from semcom.data import class_indices
@@ -104,7 +102,7 @@ def _dataset(dataset: str, split: str, root: str | Path | None, limit: int | Non
     if tile is not None:
         extra["tiles"] = f"every non-overlapping {tile}x{tile} crop, sent as {BLOCK}x{BLOCK} blocks"
     info = dataset_info(dataset, split if dataset in ("cifar10", "embedded") else "-", len(ds),
-                        "evenly spaced" if limit else "all", **extra)
+                        selection, **extra)
     return ds, info
 
 

@@ -29,7 +29,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from semcom.checkpoint import read_checkpoint
-from semcom.data import atomic_write, build_dataset
+from semcom.data import atomic_write, build_dataset, evaluation_images
 from semcom.errors import SemcomError
 from semcom.evaluation.results import SNR_CONVENTION, SSIM_SETTINGS, dataset_info, header
 from semcom.evaluation.sweep import ChannelPoint, run_batches, sweep
@@ -42,11 +42,21 @@ __all__ = ["bank_path", "evaluate_mumimo", "load_mumimo", "reconstruction_grid"]
 
 
 def load_mumimo(ckpt: str | Path, scenario: str | None = None, bank_dir: str | Path | None = None,
-                bank_suffix: str = "_test", channel_seed: int = 1, channel_source: bool = True) -> MUMIMOSemanticSystem:
+                bank_suffix: str = "_test", channel_seed: int = 1, channel_source: bool = True,
+                live: bool = False) -> MUMIMOSemanticSystem:
     """The trained system of a ``mumimo_semcom`` checkpoint on ``scenario`` (see
-    :func:`semcom.systems.mumimo.load_mumimo`); another kind of checkpoint gets one line naming its command."""
+    :func:`semcom.systems.mumimo.load_mumimo`); another kind of checkpoint gets one line naming its command.
+    A scenario without a bank in ``bank_dir`` is an error unless ``live`` (then Sionna draws the channels)."""
     info = read_checkpoint(ckpt)
     expect_kind(ckpt, info, "li2025_mumimo")
+    if channel_source and bank_dir is not None and not live:
+        recipe = info["recipe"]
+        sc = scenario or recipe["channel"]["name"]
+        bank = bank_path(bank_dir, sc, int(recipe["model"].get("num_subcarriers", 32)), bank_suffix)
+        if not (bank / "meta.json").exists():
+            raise SemcomError(f"no channel bank {bank} for scenario {sc!r}; generate it with `semcom channels generate "
+                              f"--scenario {sc} --nf {recipe['model'].get('num_subcarriers', 32)} --seed 1 --out {bank}`"
+                              ", or allow live Sionna channels (--live)")
     return _load_mumimo(info, ckpt, scenario=scenario, bank_dir=bank_dir, bank_suffix=bank_suffix,
                         channel_seed=channel_seed, channel_source=channel_source)
 
@@ -55,8 +65,9 @@ class MUMIMOAdapter:
     """One checkpoint in the sweep; the sweep's channels are test scenarios (the system is rebuilt on each)."""
 
     def __init__(self, ckpt: str | Path, dataset: Any, batch_size: int, device: str, bank_dir: str | Path,
-                 bank_suffix: str, banks: dict[str, str]) -> None:
+                 bank_suffix: str, banks: dict[str, str], live: bool = False) -> None:
         self.ckpt, self.device, self.bank_dir, self.bank_suffix = ckpt, device, bank_dir, bank_suffix
+        self.live = live
         self.banks = banks
         self.system = load_mumimo(ckpt, None, bank_dir, bank_suffix, channel_source=False)
         ku = self.system.k_users  # a batch holds whole samples of K users' images
@@ -66,7 +77,8 @@ class MUMIMOAdapter:
 
     def use_scenario(self, scenario: str) -> MUMIMOSemanticSystem:
         if scenario != self._scenario:
-            self.system = load_mumimo(self.ckpt, scenario, self.bank_dir, self.bank_suffix).to(self.device)
+            self.system = load_mumimo(self.ckpt, scenario, self.bank_dir, self.bank_suffix,
+                                      live=self.live).to(self.device)
             self._scenario = scenario
             nf = self.system.grid.num_subcarriers
             self.banks[f"{scenario}_nf{nf}"] = self.system.channel_source_name
@@ -115,22 +127,23 @@ class MUMIMOAdapter:
 def evaluate_mumimo(checkpoints: list[str | Path], scenarios: list[str], snr_db: list[float],
                     bank_dir: str | Path = "banks", bank_suffix: str = "_test", limit: int | None = 1000,
                     seed: int = 0, batch_size: int = 256, device: str = "cpu", dataset: str = "cifar10",
-                    root: str | Path | None = None, split: str = "test") -> dict[str, Any]:
+                    root: str | Path | None = None, split: str = "test", live: bool = False) -> dict[str, Any]:
     """Rows per (checkpoint, test scenario, SNR); see the module docstring. ``split``: the dataset split
     (CIFAR-10: test; the embedded subset's ``train`` split holds 500 CIFAR-10 test images)."""
     if not checkpoints:
         raise SemcomError("give at least one mumimo_semcom checkpoint")
-    ds: Any = build_dataset(dataset, split=split, root=root)
-    ds = ds.spread(limit) if hasattr(ds, "spread") else ds
+    if limit is not None and limit < 4:
+        raise SemcomError(f"--limit {limit}: a sample holds one image per user (4 users); give at least 4 images")
+    ds, selection = evaluation_images(dataset, split=split, root=root, limit=limit)
     banks: dict[str, str] = {}
     adapters = []
     for ck in checkpoints:
-        adapter = MUMIMOAdapter(ck, ds, batch_size, device, bank_dir, bank_suffix, banks)
+        adapter = MUMIMOAdapter(ck, ds, batch_size, device, bank_dir, bank_suffix, banks, live=live)
         adapters.append(adapter)
     models = [a.meta() for a in adapters]
     with torch.no_grad():
         rows = sweep(adapters, [ChannelPoint(sc, "-", sc) for sc in scenarios], snr_db, seed)
-    dsinfo = dataset_info(dataset, split, len(ds) - len(ds) % 4, "evenly spaced" if limit else "all",
+    dsinfo = dataset_info(dataset, split, len(ds) - len(ds) % 4, selection,
                           grouping="consecutive images form one sample")
     return {**header(None, None,
                      snr_convention=SNR_CONVENTION + "; at each user's antenna, precoded signal of unit mean power "
@@ -144,7 +157,7 @@ def evaluate_mumimo(checkpoints: list[str | Path], scenarios: list[str], snr_db:
 
 def reconstruction_grid(checkpoints: list[str | Path], scenario: str, snr_db: list[float], out: str | Path,
                         bank_dir: str | Path = "banks", bank_suffix: str = "_test", sample: int = 0, seed: int = 0,
-                        dataset: str = "cifar10", root: str | Path | None = None) -> Path:
+                        dataset: str = "cifar10", root: str | Path | None = None, live: bool = False) -> Path:
     """Fig. 12's look-alike: row 1 the K images of one sample, then one row per (model, SNR) with every user's
     reconstruction and its PSNR. The same channel realization and noise seed for every model."""
     import matplotlib
@@ -156,7 +169,7 @@ def reconstruction_grid(checkpoints: list[str | Path], scenario: str, snr_db: li
     ds = ds.spread(1000) if hasattr(ds, "spread") else ds
     systems = []
     for ck in checkpoints:
-        sys_ = load_mumimo(ck, scenario, bank_dir, bank_suffix)
+        sys_ = load_mumimo(ck, scenario, bank_dir, bank_suffix, live=live)
         systems.append((sys_.recipe["name"], sys_))
     ku = systems[0][1].k_users
     x = torch.stack([ds[sample * ku + k][0] for k in range(ku)]).float().div(255.0)[None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,26 @@ def _save(fig: Any, path: Path) -> Path:
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=120, bbox_inches="tight"))
     plt.close(fig)
     return path
+
+
+def selection_warnings(results: list[dict[str, Any]], names: list[str]) -> list[str]:
+    """Why overlaying ``results`` may mislead: different images (dataset, split, number, selection), PSNR
+    reductions, SNR conventions or evaluation seeds. One line per differing field; empty when they agree."""
+    fields = {
+        "images": lambda r: json.dumps({k: (r.get("dataset") or {}).get(k) for k in ("name", "split", "num_images",
+                                                                                      "selection", "classes")},
+                                       sort_keys=True),
+        "PSNR reduction": lambda r: r.get("psnr_reduction"),
+        "SNR convention": lambda r: r.get("snr_convention"),
+        "evaluation seed": lambda r: r.get("eval_seed"),
+    }
+    out = []
+    for what, get in fields.items():
+        values = {n: get(r) for n, r in zip(names, results)}
+        if len(set(map(str, values.values()))) > 1:
+            out.append(f"the overlaid results differ in their {what}: "
+                       + "; ".join(f"{n}: {v}" for n, v in values.items()))
+    return out
 
 
 def plot_results(results: list[dict[str, Any]], out: str | Path, metric: str = "psnr",

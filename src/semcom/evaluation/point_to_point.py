@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 
 import semcom.channels as channels
 from semcom.checkpoint import read_checkpoint
-from semcom.data import build_dataset
+from semcom.data import evaluation_images
 from semcom.errors import SemcomError
 from semcom.evaluation.results import (
     CIFAR_NOTE,
@@ -94,7 +94,11 @@ class PointToPointAdapter:
             else:
                 out = system.sweep_step(x, snr, generator)
             rec = out["recon"]
+            b = rec.shape[0]
             return {
+                # what was sent for these images: complex channel uses and source dimensions per image
+                "k_sent": torch.full((b,), float(out["z_rx"].shape[-1] // 2), dtype=torch.float64),
+                "n_src": torch.full((b,), float(x[0].numel()), dtype=torch.float64),
                 "psnr": psnr_per_image(rec, x),
                 "ssim": ssim_per_image(rec, x) if "ssim" in self.metrics and structural else None,
                 "ms_ssim": (ms_ssim_per_image(rec, x, settings=self.ms_settings)
@@ -106,8 +110,13 @@ class PointToPointAdapter:
             }
 
         v = run_batches(self.batches(), step)
+        k_sent = v["k_sent"]
+        ratios = k_sent / v["n_src"]
+        k: float | int = int(k_sent[0]) if bool((k_sent == k_sent[0]).all()) else float(k_sent.mean())
         row: dict[str, Any] = {**mean_row(v, ("psnr", "ssim", "ms_ssim")), "num_images": int(v["psnr"].numel()),
-                               "eval_seed": None, "k": self.meta["k"], "bandwidth_ratio": self.meta["bandwidth_ratio"]}
+                               "eval_seed": None, "k": k,
+                               "bandwidth_ratio": (float(ratios[0]) if bool((ratios == ratios[0]).all())
+                                                   else float(ratios.mean()))}
         if "accuracy" in v:
             row["accuracy"] = float(v["accuracy"].mean())
         if "snr_est" in v:
@@ -121,7 +130,7 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
              root: str | Path | None = None, limit: int | None = None, seed: int = 0, batch_size: int = 500,
              labels: list[str] | None = None, metrics: tuple[str, ...] = METRICS,
              structural_snr_db: list[float] | None = None, device: str = "cpu",
-             download: bool = False, snr_source: str | None = None, spread: bool = False) -> dict[str, Any]:
+             download: bool = False, snr_source: str | None = None) -> dict[str, Any]:
     """Evaluate checkpoints; returns the result dict written by :func:`write_results`.
 
     ``metrics`` picks among ``psnr``, ``ssim`` and ``ms_ssim`` (the structural ones cost about three
@@ -144,11 +153,7 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
             raise SemcomError(f"csi={c!r} is not supported; expected 'perfect' or 'pilot'")
     points = channel_points(channel_names, csi)
     systems = [load_checkpoint(p, snr_source) for p in checkpoints]
-    if spread and limit is not None:  # evenly spaced images instead of the first ones
-        ds = build_dataset(dataset, split=split, root=root, download=download)
-        ds = ds.spread(limit) if hasattr(ds, "spread") else build_dataset(dataset, split=split, root=root, limit=limit)
-    else:
-        ds = build_dataset(dataset, split=split, root=root, limit=limit, download=download)
+    ds, selection = evaluation_images(dataset, split=split, root=root, limit=limit, download=download)
     variable = dataset in ("folder", "kodak")
     loader = DataLoader(ds, batch_size=1 if variable else batch_size, shuffle=False)
     names = list(labels) if labels else [s.recipe["name"] for s in systems]
@@ -172,7 +177,7 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
                                             structural_snr_db, ms_settings, meta))
     with torch.no_grad():
         rows = sweep(adapters, points, snr_db, seed, log=None)
-    dsinfo = dataset_info(dataset, split, len(ds), "evenly spaced" if spread and limit is not None else None)  # type: ignore[arg-type]
+    dsinfo = dataset_info(dataset, split, len(ds), selection)
     return {
         **header(None, None,
                  ssim_settings=None if "ssim" not in metrics else SSIM_SETTINGS,

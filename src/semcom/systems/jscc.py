@@ -18,6 +18,7 @@ import semcom.channels as channels
 import semcom.models as models
 from semcom.channels import Channel, complex_to_real, normalize_power, real_to_complex
 from semcom.checkpoint import sub_state
+from semcom.checks import images_01
 from semcom.errors import SemcomError
 from semcom.metrics import psnr_per_image
 from semcom.systems.registry import SystemSpec, register_system
@@ -98,14 +99,17 @@ class PointToPointJSCC(nn.Module):
         if not self.reuses_symbols:
             raise SemcomError("sweep_step(sent=...) needs a system whose symbols do not depend on the SNR")
         y = self.channel(sent, snr_db, generator=generator)
-        return {"recon": self.receive(y, (img.shape[-2], img.shape[-1])), "logits": None, "snr_rx_db": snr_db}
+        return {"recon": self.receive(y, (img.shape[-2], img.shape[-1])), "logits": None, "snr_rx_db": snr_db,
+                "z_rx": complex_to_real(y)}
 
     @property
     def conditioned(self) -> bool:
         return bool(getattr(self.model, "snr_conditioned", False))
 
     def transmit(self, img: Tensor, snr_db: Tensor | float | None = None) -> Tensor:
-        """Images -> unit-energy complex symbols [B, K] (an SNR-conditioned encoder also takes the SNR)."""
+        """Images -> unit-energy complex symbols [B, K] (an SNR-conditioned encoder also takes the SNR).
+        Images must be float in [0, 1] without NaN (:func:`semcom.checks.images_01`)."""
+        images_01(img, "PointToPointJSCC images")
         z = self.model.encode(img, snr_db) if self.conditioned and snr_db is not None else self.model.encode(img)
         return normalize_power(real_to_complex(z))
 

@@ -45,6 +45,7 @@ from torch.nn import functional as F
 from semcom.channels.precoding import Precoder
 from semcom.channels.tr38901 import downlink_channel
 from semcom.checkpoint import sub_state
+from semcom.checks import images_01
 from semcom.errors import SemcomError
 from semcom.metrics import psnr_per_image
 from semcom.models.mumimo import AsymmetricEncoder, LightweightDecoder, SymmetricDJSCCDecoder
@@ -105,6 +106,7 @@ class MUMIMOSemanticSystem(nn.Module):
 
     def forward(self, img: Tensor, snr_db: Tensor | float, generator: torch.Generator | None = None,
                 h: Tensor | None = None) -> dict[str, Any]:
+        images_01(img, "MUMIMOSemanticSystem images")
         b, k = img.shape[:2]
         if k != self.k_users:
             raise SemcomError(f"expected {self.k_users} images per sample, got {k}")
