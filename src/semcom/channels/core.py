@@ -34,7 +34,7 @@ def expand_snr(snr_db: Tensor | float, x: Tensor) -> Tensor:
     Args:
         snr_db: SNR in dB, shape [], [B], [B, K] or any left-aligned prefix of ``x.shape``
             (size-1 dimensions allowed).
-        x: the symbols, shape [B, ...] (finite: NaN or infinite symbols are refused here, for every channel).
+        x: the symbols, shape [B, ...] (finite: NaN or infinite symbols are refused here, for every channel, outside training).
 
     Returns:
         Tensor of shape ``snr_db.shape + (1,) * (x.ndim - snr_db.ndim)``, real dtype matching ``x``.
@@ -50,7 +50,9 @@ def expand_snr(snr_db: Tensor | float, x: Tensor) -> Tensor:
         )
     if not torch.isfinite(snr).all():
         raise SemcomError(f"snr_db must be finite, got {snr.flatten()[:4].tolist()}...")
-    if not bool(torch.isfinite(x).all()):
+    # outside training (no autograd graph): a device sync per call is affordable there; in training a NaN is
+    # caught by the non-finite-loss stop instead of a sync on every step
+    if not x.requires_grad and not bool(torch.isfinite(x).all()):
         raise SemcomError(f"the channel input holds NaN or infinite symbols (shape {list(x.shape)}); check the "
                           "encoder output and its power normalisation")
     return snr.reshape(tuple(snr.shape) + (1,) * (x.ndim - snr.ndim))

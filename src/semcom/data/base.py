@@ -99,6 +99,15 @@ def download(url: str, dest: str | Path, *, md5: str | None = None, sha256: str 
     return atomic_write(dest, write)
 
 
+def pick(total: int, n: int | None, evenly: bool) -> list[int] | None:
+    """Indices of ``n`` of ``total`` items: the first ones or evenly spaced ones; None means all of them."""
+    if n is None or n >= total:
+        return None
+    if n < 1:
+        raise SemcomError(f"limit must be a positive number of images, got {n}")
+    return [int(i) for i in np.round(np.linspace(0, total - 1, n))] if evenly else list(range(n))
+
+
 class ImageArrayDataset(Dataset[tuple[Tensor, Tensor]]):
     """Images held in memory as uint8.
 
@@ -126,14 +135,7 @@ class ImageArrayDataset(Dataset[tuple[Tensor, Tensor]]):
 
     def spread(self, n: int | None) -> ImageArrayDataset:
         """``n`` images at evenly spaced indices (all where None): every class of a class-sorted split."""
-        if n is None or n >= len(self):
-            return self
-        if n < 1:
-            raise SemcomError(f"limit must be a positive number of images, got {n}")
-        idx = np.round(np.linspace(0, len(self) - 1, n)).astype(int)
-        out = ImageArrayDataset.__new__(ImageArrayDataset)
-        out.images, out.labels, out.name = self.images[idx], self.labels[idx], self.name
-        return out
+        return self._take(pick(len(self), n, evenly=True))
 
     def select_classes(self, classes: list[int] | None) -> ImageArrayDataset:
         """Only the images whose label is in ``classes`` (all where None), in their original order."""
@@ -148,10 +150,11 @@ class ImageArrayDataset(Dataset[tuple[Tensor, Tensor]]):
 
     def subset(self, limit: int | None) -> ImageArrayDataset:
         """The first ``limit`` images (all where None)."""
-        if limit is None or limit >= len(self):
+        return self._take(pick(len(self), limit, evenly=False))
+
+    def _take(self, idx: list[int] | None) -> ImageArrayDataset:
+        if idx is None:
             return self
-        if limit < 1:
-            raise SemcomError(f"limit must be a positive number of images, got {limit}")
         out = ImageArrayDataset.__new__(ImageArrayDataset)
-        out.images, out.labels, out.name = self.images[:limit], self.labels[:limit], self.name
+        out.images, out.labels, out.name = self.images[idx], self.labels[idx], self.name
         return out

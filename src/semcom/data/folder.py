@@ -11,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from semcom.data.base import pick
 from semcom.errors import SemcomError
 
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ class ImageFolder(Dataset[tuple[Tensor, Tensor]]):
     def __len__(self) -> int:
         return len(self.images)
 
-    def _take(self, idx: list[int]) -> ImageFolder:
+    def _take(self, idx: list[int] | None) -> ImageFolder:
+        if idx is None:
+            return self
         out = ImageFolder.__new__(ImageFolder)
         out.__dict__.update(self.__dict__)
         out.files, out.images = [self.files[i] for i in idx], [self.images[i] for i in idx]
@@ -82,19 +85,11 @@ class ImageFolder(Dataset[tuple[Tensor, Tensor]]):
 
     def subset(self, limit: int | None) -> ImageFolder:
         """The first ``limit`` images in file-name order (all where None)."""
-        if limit is None or limit >= len(self):
-            return self
-        if limit < 1:
-            raise SemcomError(f"limit must be a positive number of images, got {limit}")
-        return self._take(list(range(limit)))
+        return self._take(pick(len(self), limit, evenly=False))
 
     def spread(self, n: int | None) -> ImageFolder:
         """``n`` images at evenly spaced positions of the file-name order (all where None)."""
-        if n is None or n >= len(self):
-            return self
-        if n < 1:
-            raise SemcomError(f"limit must be a positive number of images, got {n}")
-        return self._take([int(i) for i in np.round(np.linspace(0, len(self) - 1, n))])
+        return self._take(pick(len(self), n, evenly=True))
 
     def __getitem__(self, i: int) -> tuple[Tensor, Tensor]:
         a = self.images[i]

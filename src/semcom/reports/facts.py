@@ -25,7 +25,8 @@ __all__ = ["checkpoint_recipes", "count", "dig", "epoch_images", "grid_text", "o
 def render(name: str, facts: Mapping[str, Any]) -> list[str]:
     """The lines of template ``name`` (``semcom/reports/templates/NAME.md``) filled with ``facts``.
 
-    A placeholder with no fact is an error naming it (a report never ships a hole)."""
+    A template field (``$name``) with no computed fact is an error naming it, so a report is never written
+    with a setting missing."""
     text = resources.files("semcom.reports").joinpath("templates", f"{name}.md").read_text()
     try:
         return string.Template(text).substitute(facts).rstrip("\n").split("\n")

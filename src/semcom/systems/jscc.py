@@ -109,7 +109,8 @@ class PointToPointJSCC(nn.Module):
     def transmit(self, img: Tensor, snr_db: Tensor | float | None = None) -> Tensor:
         """Images -> unit-energy complex symbols [B, K] (an SNR-conditioned encoder also takes the SNR).
         Images must be float in [0, 1] without NaN (:func:`semcom.checks.images_01`)."""
-        images_01(img, "PointToPointJSCC images")
+        if not self.training:  # training batches come from the data module (to_float); no per-step sync there
+            images_01(img, "PointToPointJSCC images")
         z = self.model.encode(img, snr_db) if self.conditioned and snr_db is not None else self.model.encode(img)
         return normalize_power(real_to_complex(z))
 

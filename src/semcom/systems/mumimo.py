@@ -106,7 +106,8 @@ class MUMIMOSemanticSystem(nn.Module):
 
     def forward(self, img: Tensor, snr_db: Tensor | float, generator: torch.Generator | None = None,
                 h: Tensor | None = None) -> dict[str, Any]:
-        images_01(img, "MUMIMOSemanticSystem images")
+        if not self.training:  # training batches come from the data module; no per-step sync there
+            images_01(img, "MUMIMOSemanticSystem images")
         b, k = img.shape[:2]
         if k != self.k_users:
             raise SemcomError(f"expected {self.k_users} images per sample, got {k}")
