@@ -24,6 +24,9 @@ for s in 1 4 7 13 19; do train configs/robust/djscc_awgn_dedicated.yaml sampler.
 train configs/robust/djscc_awgn_mixture.yaml name=djscc_k512_mixture $core
 train configs/robust/adjscc_awgn.yaml model.width=64 train.lr=1.0e-3 name=adjscc_k512_w64 $core
 train configs/robust/djscc_awgn_film.yaml name=djscc_k512_film_pilot $core
+# the training-seed spread of the comparison: other seeds of the 7 dB-dedicated and the mixture model
+for s in 1 2 3; do train configs/robust/djscc_awgn_dedicated.yaml sampler.snr_db=7 name=djscc_k512_snr7dB_seed$s train.seed=$s $core; done
+for s in 1 2; do train configs/robust/djscc_awgn_mixture.yaml name=djscc_k512_mixture_seed$s train.seed=$s $core; done
 # (2) classification: task only, joint (lambda 0.5), reconstruction only (head as a probe)
 for lam in 0.0 0.5 1.0; do train configs/robust/classify_joint.yaml objective.lam=$lam name=cls_k64_lam$lam; done
 # (3) robust training at 10 dB: plain, KL posterior consistency, adversarial
@@ -38,6 +41,8 @@ for r in "$RUNS"/*/; do n=$(basename "$r"); $SEM export "$r/checkpoints/last.ckp
 C=$OUT/checkpoints
 $SEM mismatch $C/djscc_k512_snr{1,4,7,13,19}dB.ckpt $C/djscc_k512_mixture.ckpt $C/adjscc_k512_w64.ckpt \
   $C/djscc_k512_film_pilot.ckpt --snr 0:20:1 --channel awgn --metrics psnr,ssim --limit $EVAL_LIMIT --out "$OUT" --name adjscc_vs_dedicated
+$SEM mismatch $C/djscc_k512_snr7dB_seed{1,2,3}.ckpt $C/djscc_k512_mixture_seed{1,2}.ckpt --snr 0:20:1 --channel awgn \
+  --metrics psnr --limit $EVAL_LIMIT --out "$OUT" --name seed_spread
 $SEM mismatch $C/djscc_k512_film_pilot.ckpt $C/adjscc_k512_w64.ckpt --snr 0:20:2 --channel awgn --channel rayleigh \
   --metrics psnr --snr-source pilot --limit $EVAL_LIMIT --out "$OUT" --name pilot_snr
 $SEM mismatch $C/djscc_k512_film_pilot.ckpt $C/adjscc_k512_w64.ckpt --snr 0:20:2 --channel awgn --channel rayleigh \

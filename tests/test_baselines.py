@@ -137,6 +137,26 @@ def test_capacity_formulas() -> None:
     del g
 
 
+def test_rayleigh_ergodic_capacity_is_finite_and_exact_at_every_snr() -> None:
+    """e^{1/SNR} E1(1/SNR) / ln 2 overflowed below about -28.5 dB (e^{1/SNR}); it must match the defining
+    integral E[log2(1 + |h|^2 SNR)] at any SNR, rise with SNR, and join smoothly where the series takes over."""
+    from scipy.integrate import quad
+
+    from semcom.baselines.bound import scaled_exp1
+
+    grid = [-80.0, -60.0, -40.0, -30.0, -29.0, -28.6, -28.0, -20.0, -17.0, -16.9, -10.0, 0.0, 10.0, 30.0]
+    values = [capacity(s, "rayleigh") for s in grid]
+    for snr_db, c in zip(grid, values):
+        snr = 10 ** (snr_db / 10)
+        ref = quad(lambda g: math.log1p(snr * g) * math.exp(-g), 0, math.inf, epsabs=0, epsrel=1e-12)[0] / math.log(2)
+        assert math.isfinite(c) and c == pytest.approx(ref, rel=1e-8), snr_db
+        assert c < capacity(snr_db)  # below AWGN at every SNR (Jensen)
+    assert all(a < b for a, b in zip(values, values[1:]))
+    assert scaled_exp1(50.0 - 1e-9) == pytest.approx(scaled_exp1(50.0), rel=1e-12)  # the two branches meet
+    with pytest.raises(SemcomError, match="finite x > 0"):
+        scaled_exp1(0.0)
+
+
 def test_wilson_interval_and_summary_conventions() -> None:
     lo, hi = wilson(0, 100)
     assert lo == 0.0 and 0.03 < hi < 0.04

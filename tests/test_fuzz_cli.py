@@ -90,3 +90,125 @@ def test_bad_files_and_recipes(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert code == 2, (argv, err)
         assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), (argv, err)
     assert not (tmp_path / "runs").exists()
+
+
+# --- generated from the CLI itself: every int, float and input-path option of every verb -------------------
+# Not a list of known mistakes: the options are read off the Typer app, so a verb or option added later is
+# fuzzed too. Values that no such option may accept: not a number, NaN / infinities for floats, below the
+# declared minimum for ints, a missing file for an input path.
+OUTPUT_PATHS = {"--out", "--collect"}
+BASE = {"eval": [G], "mismatch": [G], "mumimo": [G], "ldm": ["--codec", G], "plot": [G], "merge": [G],
+        "export": [G], "train": [], "report": ["dlps"]}
+
+
+def _generated_cases() -> list[tuple[str, str, str]]:
+    import typer
+
+    import semcom.cli as cli
+
+    root = typer.main.get_command(cli.app)
+    cases: list[tuple[str, str, str]] = []
+
+    def walk(cmd: object, prefix: str) -> None:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for n, sub in subs.items():
+                walk(sub, f"{prefix}{n} ")
+            return
+        verb = prefix.strip()
+        for p in getattr(cmd, "params", []):
+            if p.param_type_name != "option":
+                continue
+            ann = p.type_descriptor.annotation
+            base = getattr(ann, "__args__", (ann,))[0] if getattr(ann, "__origin__", None) is list else ann
+            opt = p.opts[0]
+            if base is int:
+                bad = ["abc", "1.5"] + ([str(int(p.min) - 1)] if p.min is not None else [])
+            elif base is float:
+                bad = ["abc", "nan", "inf", "-inf"]
+            elif base is Path and opt not in OUTPUT_PATHS:
+                bad = ["/nonexistent/semcom-fuzz/x.ckpt"]
+            else:
+                continue
+            cases.extend((verb, opt, v) for v in bad)
+
+    walk(root, "")
+    return cases
+
+
+GENERATED = _generated_cases()
+
+
+def test_the_generated_fuzz_reaches_every_verb_with_numeric_or_path_options() -> None:
+    verbs = {v for v, _, _ in GENERATED}
+    assert {"eval", "mismatch", "ldm", "mumimo", "bler", "baseline", "complexity", "demo", "channels generate"} <= verbs, verbs
+    assert len(GENERATED) >= 60
+
+
+@pytest.mark.parametrize("verb,opt,value", GENERATED, ids=lambda x: str(x))
+def test_generated_bad_value_one_line_exit_2_nothing_written(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                           verb: str, opt: str, value: str) -> None:
+    out = tmp_path / "out"
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("model: {name: djscc, k: 16}\n")
+    argv = verb.split() + (BASE.get(verb, []) if verb != "train" else [str(recipe)]) + [f"{opt}={value}"]
+    if verb not in ("report", "plot", "export", "train"):
+        argv += [f"--out={out}"]
+    if verb == "train":
+        argv += [f"train.out_dir={out}"]
+    if verb == "export":
+        argv.insert(2, str(out / "x.ckpt"))
+    code = main(argv)
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, (argv, err)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, (argv, err)
+    assert not out.exists(), argv
+
+
+def _recipe_cases() -> list[tuple[str, str]]:
+    """Every int and float key of the recipe schema (read off :class:`semcom.training.recipe.Recipe`), with
+    values none of them may take: not a number, NaN / infinite for floats, -1 for ints (counts, sizes, seeds)."""
+    import dataclasses
+    import typing
+
+    from semcom.training.recipe import Recipe
+
+    out: list[tuple[str, str]] = []
+
+    def walk(cls: type, prefix: str) -> None:
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            t = hints[f.name]
+            args = [a for a in typing.get_args(t) if a is not type(None)]
+            base = args[0] if typing.get_origin(t) is typing.Union and len(args) == 1 else t
+            if dataclasses.is_dataclass(base):
+                walk(base, f"{prefix}{f.name}.")
+            elif base is int:
+                out.extend((f"{prefix}{f.name}", v) for v in ("abc", "-1"))
+            elif base is float:
+                out.extend((f"{prefix}{f.name}", v) for v in ("abc", "nan", "inf"))
+
+    walk(Recipe, "")
+    return out
+
+
+RECIPE_CASES = _recipe_cases()
+
+
+def test_the_recipe_fuzz_reaches_every_section() -> None:
+    assert {k.split(".")[0] for k, _ in RECIPE_CASES} >= {"train", "data", "sampler", "objective", "robust", "system"}
+
+
+@pytest.mark.parametrize("key,value", RECIPE_CASES, ids=lambda x: str(x))
+def test_generated_bad_recipe_value_one_line_exit_2_nothing_written(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                  key: str, value: str) -> None:
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("name: r\nmodel: {name: djscc, k: 16}\ndata: {dataset: embedded}\n")
+    out = tmp_path / "runs"
+    code = main(["train", str(recipe), f"train.out_dir={out}", f"{key}={value}"])
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2, (key, value, err)
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "Traceback" not in err, (key, value, err)
+    assert not out.exists()

@@ -66,7 +66,8 @@ def test_bler_command_writes_json_and_plot(tmp_path) -> None:  # type: ignore[no
     rows = json.loads((tmp_path / "b.json").read_text())["rows"]
     assert [(r["scenario"], r["ebno_db"]) for r in rows] == [("rma", 0.0), ("rma", 10.0)]
     assert (tmp_path / "b.png").stat().st_size > 1000
-    assert "Eb/N0 @ BLER 1e-2" in (tmp_path / "b.md").read_text()
+    md = (tmp_path / "b.md").read_text()
+    assert "Eb/N0 @ 1e-2" in md and "Es/N0 per RE @ 1e-1" in md and all("snr_db" in r for r in rows)
     assert main(["bler", "--mod", "8psk", "--slots", "1", "--out", str(tmp_path)]) == 2
 
 

@@ -33,16 +33,37 @@ def capacity(snr_db: float, channel: str = "awgn", outage: float | None = None) 
     """Bits per complex channel use at Es/N0 = ``snr_db``; see the module docstring."""
     snr = 10.0 ** (snr_db / 10.0)
     if channel == "awgn":
-        return math.log2(1.0 + snr)
+        return math.log1p(snr) / math.log(2.0)
     if channel == "rayleigh":
         if outage is None:
-            from scipy.special import exp1
-
-            return float(math.exp(1.0 / snr) * exp1(1.0 / snr) / math.log(2.0)) if snr > 1e-3 else snr / math.log(2.0)
+            return scaled_exp1(1.0 / snr) / math.log(2.0)
         if not 0.0 < outage < 1.0:
             raise SemcomError(f"outage probability {outage} must be in (0, 1)")
-        return math.log2(1.0 - snr * math.log(1.0 - outage))
+        return math.log1p(-snr * math.log1p(-outage)) / math.log(2.0)
     raise SemcomError(f"no capacity formula for channel {channel!r}; expected awgn or rayleigh")
+
+
+def scaled_exp1(x: float) -> float:
+    """e^x E1(x) for x > 0, finite for every x (the Rayleigh ergodic capacity is e^{1/SNR} E1(1/SNR) / ln 2).
+
+    The product of the two factors overflows (e^x) and underflows (E1) above x ~ 709, i.e. below about
+    -28.5 dB; there the asymptotic series 1/x sum_n (-1)^n n! / x^n is summed instead (from x = 50 on, where
+    its smallest term is below 1e-17 of the sum)."""
+    if not x > 0.0 or not math.isfinite(x):
+        raise SemcomError(f"scaled_exp1 needs a finite x > 0, got {x!r}")
+    if x < 50.0:
+        from scipy.special import exp1
+
+        return float(math.exp(x) * exp1(x))
+    total, term, n = 0.0, 1.0 / x, 0
+    while abs(term) > 1e-18 * abs(total) or n == 0:
+        total += term
+        n += 1
+        nxt = -term * n / x
+        if abs(nxt) >= abs(term):  # the series is asymptotic: stop before its terms grow
+            break
+        term = nxt
+    return total
 
 
 class QualityTable:

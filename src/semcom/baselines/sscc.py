@@ -40,6 +40,7 @@ import torch
 
 from semcom.baselines.codecs import Codec
 from semcom.errors import SemcomError
+from semcom.metrics.intervals import wilson
 
 MODULATIONS = {"bpsk": 1, "4qam": 2, "qpsk": 2, "16qam": 4, "64qam": 6, "256qam": 8}
 LDPC_MAX_K = 8448
@@ -50,17 +51,6 @@ def psnr_uint8(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     mse = ((a.astype(np.float64) - b.astype(np.float64)) / 255.0) ** 2
     mse = mse.reshape(len(a), -1).mean(1)
     return np.where(mse > 0, -10.0 * np.log10(np.maximum(mse, 1e-10)), 100.0)
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion k / n."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
 
 
 @dataclass

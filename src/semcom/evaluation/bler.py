@@ -92,20 +92,85 @@ def crossing_db(points: list[tuple[float, float]], target: float) -> float | Non
     return None
 
 
+def crossing_interval(points: list[tuple[float, int, int]], target: float) -> tuple[float, float, float] | None:
+    """The crossing of BLER ``target`` with its 95 % interval, from (Eb/N0, block errors, blocks) points.
+
+    The estimate is where the measured curve falls to ``target``; the interval runs from where the curve of
+    the Wilson lower bounds falls to it to where the curve of the upper bounds does. None when the upper
+    bound never falls to ``target`` on the grid: the measurement cannot place the crossing (with 128 blocks a
+    point with no error still has an upper bound of 2.9 %, so a 1e-2 crossing is never resolved)."""
+    from semcom.metrics.intervals import wilson
+
+    bounds = [(e, *wilson(k, n)) for e, k, n in points]
+    hi = crossing_db([(e, b) for e, _, b in bounds], target)
+    if hi is None:
+        return None
+    est = crossing_db([(e, k / n) for e, k, n in points], target)
+    lo = crossing_db([(e, b) for e, b, _ in bounds], target)
+    assert est is not None and lo is not None  # the upper-bound curve lies above both
+    return est, lo, hi
+
+
+def es_n0_offset_db(nf: int, bits_per_symbol: int, k: int, n: int, num_users: int = 4) -> float:
+    """Es/N0 per resource element minus Eb/N0 (dB) of the MU-MISO OFDM link: total transmit power (1, shared
+    by the ``num_users`` streams) over N0, with Sionna's ``ebnodb2no`` on the link's resource grid (code rate
+    k/n, modulation, pilot and cyclic-prefix overhead). Equals ``MUMIMOOFDMLink.snr_db(0)``; the cyclic
+    prefix alone costs 10 log10(1 + CP / N_f) of Eb/N0 (2.11 dB at N_f = 32, 0.63 dB at N_f = 128)."""
+    import math
+
+    from semcom.channels.ofdm import OFDMGrid
+    from semcom.channels.sionna_rng import import_sionna
+
+    import_sionna()
+    from sionna.phy.utils import ebnodb2no
+
+    grid = OFDMGrid(nf, pilot_symbols="li2025", num_streams=num_users)
+    return -10.0 * math.log10(float(ebnodb2no(0.0, bits_per_symbol, k / n, resource_grid=grid.rg)))
+
+
+def with_es_n0(results: dict[str, Any]) -> dict[str, Any]:
+    """``results`` with ``snr_db`` (Es/N0 per resource element) on every row; rows of results saved before
+    the column existed get it from their settings (:func:`es_n0_offset_db`)."""
+    offsets: dict[tuple[int, int, int, int], float] = {}
+    rows = []
+    for r in results["rows"]:
+        if r.get("snr_db") is None:
+            key = (int(r["nf"]), MODULATIONS[r["modulation"]], int(r["k"]), int(r["n"]))
+            if key not in offsets:
+                offsets[key] = es_n0_offset_db(*key)
+            r = {**r, "snr_db": round(r["ebno_db"] + offsets[key], 4)}
+        rows.append(r)
+    return {**results, "rows": rows}
+
+
 def summary_md(results: dict[str, Any]) -> str:
-    """A markdown table: Eb/N0 at BLER 1e-1 and 1e-2 per curve, and seconds per point."""
-    curves: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
+    """A markdown table per curve: Eb/N0 and Es/N0 per resource element at BLER 1e-1 and 1e-2 with the 95 %
+    interval of the crossing (:func:`crossing_interval`), and seconds per point."""
+    results = with_es_n0(results)
+    curves: dict[tuple[Any, ...], list[tuple[float, int, int]]] = {}
+    offset: dict[tuple[Any, ...], float] = {}
     secs: dict[tuple[Any, ...], float] = {}
     for r in results["rows"]:
         key = (r["scenario"], r["nf"], r["modulation"], r["rate"], r["csi"])
-        curves.setdefault(key, []).append((r["ebno_db"], r["bler"]))
+        curves.setdefault(key, []).append((r["ebno_db"], round(r["bler"] * r["blocks"]), int(r["blocks"])))
+        offset[key] = r["snr_db"] - r["ebno_db"]
         secs[key] = r["seconds_per_point"]
-    lines = ["| scenario | N_f | modulation | rate | CSI | Eb/N0 @ BLER 1e-1 (dB) | Eb/N0 @ BLER 1e-2 (dB) | s per point |",
-             "|---|---:|---|---|---|---:|---:|---:|"]
+
+    def cell(c: tuple[float, float, float] | None, shift: float = 0.0) -> str:
+        return "not resolved" if c is None else f"{c[0] + shift:.1f} [{c[1] + shift:.1f}, {c[2] + shift:.1f}]"
+
+    blocks = sorted({b for pts in curves.values() for _, _, b in pts})
+    lines = ["Crossings in dB with their 95 % interval (Wilson bounds of the block error counts, "
+             f"{'/'.join(map(str, blocks))} codewords per point); Es/N0 is per resource element (total transmit "
+             "power over N0, cyclic prefix and pilots included), Eb/N0 per information bit. \"not resolved\": "
+             "the upper bound of the BLER never falls to the target on the grid.", "",
+             "| scenario | N_f | modulation | rate | CSI | Eb/N0 @ 1e-1 | Es/N0 per RE @ 1e-1 | Eb/N0 @ 1e-2 | "
+             "Es/N0 per RE @ 1e-2 | s per point |",
+             "|---|---:|---|---|---|---:|---:|---:|---:|---:|"]
     for key, pts in curves.items():
-        c1, c2 = crossing_db(pts, 0.1), crossing_db(pts, 0.01)
-        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {key[4]} | {c1 if c1 is not None else '-'} | "
-                     f"{c2 if c2 is not None else '-'} | {secs[key]} |")
+        c1, c2 = crossing_interval(pts, 0.1), crossing_interval(pts, 0.01)
+        lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {key[3]} | {key[4]} | {cell(c1)} | {cell(c1, offset[key])} | "
+                     f"{cell(c2)} | {cell(c2, offset[key])} | {secs[key]} |")
     return "\n".join(lines) + "\n"
 
 
@@ -118,11 +183,11 @@ def write(results: dict[str, Any], out_dir: Path, name: str) -> dict[str, Path]:
 
 
 def render(path: str | Path) -> str:
-    """Re-render the plot and the Markdown summary of a saved BLER result (``semcom bler --render PATH``)."""
+    """Re-render the plot and the Markdown summary of a saved BLER result (``semcom bler --render PATH``),
+    as one set with the JSON, which gains the ``snr_db`` column where it was saved without it."""
     from semcom.evaluation.results import read_results
 
     path = Path(path)
-    results = read_results(path)
-    atomic_write(path.with_suffix(".md"), lambda p: p.write_text(summary_md(results)))
-    plot(results, path.with_suffix(".png"))
-    return f"rendered {path.with_suffix('.md')} and {path.with_suffix('.png')}"
+    results = with_es_n0(read_results(path))
+    write(results, path.parent, path.stem)
+    return f"rendered {path.with_suffix('.md')} and {path.with_suffix('.png')} (and {path.name} with Es/N0 per RE)"

@@ -18,7 +18,10 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -160,14 +163,34 @@ def write_results(results: dict[str, Any], out_dir: str | Path, stem: str = "eva
     try:
         for suffix, fn in writers.items():
             fn(tmp[suffix])
-        paths = {}
-        for suffix in writers:
-            paths[suffix] = out / f"{stem}.{suffix}"
-            os.replace(tmp[suffix], paths[suffix])
+        paths = {suffix: out / f"{stem}.{suffix}" for suffix in writers}
+        with _signals_held():  # a Ctrl-C (or SIGTERM) arriving now takes effect once the whole set is renamed
+            for suffix in writers:
+                os.replace(tmp[suffix], paths[suffix])
     finally:
         for p in tmp.values():
             p.unlink(missing_ok=True)
     return paths
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back (main thread) for the few renames that switch a result set, so an
+    interruption never leaves half of an old set beside half of a new one: the signals that arrive meanwhile
+    are recorded and raised again, with the handlers of before, once the block ends. (A thread mask would not
+    do: the kernel hands a process signal to any thread that does not block it, e.g. torch's workers.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    old = {sig: signal.signal(sig, lambda num, frame: held.append(num)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for num in dict.fromkeys(held):
+            signal.raise_signal(num)
 
 
 def read_results(path: str | Path) -> dict[str, Any]:

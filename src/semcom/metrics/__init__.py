@@ -14,10 +14,11 @@ from semcom.metrics.image import (
     psnr_per_image,
     ssim_per_image,
 )
+from semcom.metrics.intervals import wilson
 
 PSNR_REDUCTION = "mean of per-image PSNR in dB (data range 1.0), not PSNR of the pooled MSE"
 
 __all__ = [
     "MS_SSIM_DEFAULT", "MS_SSIM_SMALL", "MeanPSNR", "PSNR_REDUCTION", "ms_ssim_per_image",
-    "ms_ssim_settings", "psnr_per_image", "ssim_per_image",
+    "ms_ssim_settings", "psnr_per_image", "ssim_per_image", "wilson",
 ]

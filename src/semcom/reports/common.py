@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from semcom.data import atomic_write
 from semcom.reports.facts import epoch_images
+from semcom.training.summary import read_summary, wall_time_text
 
 
 def curve(res: dict[str, Any], model: str, channel: str = "awgn", key: str = "psnr") -> dict[float, float]:
@@ -35,11 +35,11 @@ def training_table(folder: Path, passes: bool = False) -> list[str]:
     head = "| run | epochs | images/epoch |" + (" image passes |" if passes else "") + " wall time (min) | images/s |"
     lines = [head, "|---|" + "---:|" * (head.count("|") - 2)]
     for f in summaries:
-        s = json.loads(f.read_text())
+        s = read_summary(f)
         per = epoch_images(s)
         lines.append(f"| {s['name']} | {s['epochs']} | {'-' if per is None else per} | "
-                     + (f"{'-' if per is None else per * int(s['epochs'])} | " if passes else "")
-                     + f"{s['wall_time_s'] / 60:.1f} | {s['train_images_per_s']} |")
+                     + (f"{s['train_images']} | " if passes else "")
+                     + f"{wall_time_text(s)} | {s['train_images_per_s']} |")
     return lines
 
 

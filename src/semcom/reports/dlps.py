@@ -31,6 +31,7 @@ from semcom.data import atomic_write
 from semcom.evaluation.point_to_point import evaluate
 from semcom.evaluation.results import read_results
 from semcom.reports.facts import checkpoint_recipes, count, dig, grid_text, one, render, run_summaries, training_facts
+from semcom.training.summary import read_summary, wall_time_text
 
 TABLE_SNR = [0.0, 5.0, 10.0, 15.0, 20.0]
 PANELS = [("awgn", "-"), ("rayleigh", "perfect"), ("rayleigh", "pilot")]
@@ -271,8 +272,8 @@ def report(folder: Path) -> dict[str, Any]:
         md += ["## Training runs", "", "| run | epochs | wall time (min) | train images/s | hardware |",
                "|---|---:|---:|---:|---|"]
         for f in summaries:
-            sm = json.loads(f.read_text())
-            md.append(f"| {sm['name']} | {sm['epochs']} | {sm['wall_time_s'] / 60:.1f} | {sm['train_images_per_s']} | "
+            sm = read_summary(f)
+            md.append(f"| {sm['name']} | {sm['epochs']} | {wall_time_text(sm)} | {sm['train_images_per_s']} | "
                       f"{sm['hardware']} |")
         md += ["", "Wall times include validation and checkpointing; runs that shared the two cores with other",
                "runs or with a resume report the conditions of their last segment. The H100 runs (seeds 2-3,",

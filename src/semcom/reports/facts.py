@@ -9,7 +9,6 @@ disagree on a setting the text says so (``256 (fig3_a), 128 (fig3_b)``) instead 
 
 from __future__ import annotations
 
-import json
 import string
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -43,24 +42,29 @@ def checkpoint_recipes(folder: Path, pattern: str = "*.ckpt") -> dict[str, dict[
 
 
 def run_summaries(folder: Path) -> dict[str, dict[str, Any]]:
-    """{run name: summary.json} of ``folder/train/*.summary.json`` (what ``--collect`` copied)."""
+    """{run name: summary.json} of ``folder/train/*.summary.json`` (what ``--collect`` copied), each as a
+    whole-run record (:func:`semcom.training.summary.whole_run`)."""
+    from semcom.training.summary import read_summary
+
     out = {}
     for f in sorted(Path(folder).glob("train/*.summary.json")):
-        s = json.loads(f.read_text())
+        s = read_summary(f)
         out[s["name"]] = s
     return out
 
 
 def epoch_images(summary: Mapping[str, Any]) -> int | None:
-    """Training images per epoch of a run: from its last segment's per-epoch timings when present (a summary
-    written by a resumed run of an older semcom covered only that segment), else images / epochs of a run
-    that was not resumed; None when it cannot be known."""
-    n = len(summary.get("epoch_seconds") or [])
-    if n:
-        return round(summary["train_images"] / n)
-    if not summary.get("resumed_from"):
-        return int(summary["train_images"] // max(1, int(summary["epochs"])))
-    return None
+    """Training images per epoch of a run: images / epochs of its whole-run record
+    (:func:`semcom.training.summary.whole_run`); None when the run trained no epoch, or was resumed by an old
+    semcom that recorded neither its per-epoch timings nor the whole run."""
+    from semcom.training.summary import whole_run
+
+    s = whole_run(summary)
+    if not int(s.get("epochs") or 0):
+        return None
+    if s.get("resumed_from") and "resumes" not in s and "timed_epochs" not in s and not s.get("epoch_seconds"):
+        return None  # resumed by an old semcom that timed no epoch: its images cover an unknown segment
+    return round(int(s["train_images"]) / int(s["epochs"]))
 
 
 def script_recipes(script: Path) -> dict[str, dict[str, Any]]:

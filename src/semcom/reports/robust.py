@@ -17,6 +17,7 @@ from typing import Any
 from semcom.data import atomic_write
 from semcom.evaluation.results import read_results
 from semcom.reports.facts import dig, epoch_images, one, render, run_summaries, script_recipes, training_facts
+from semcom.training.summary import read_summary, wall_time_text
 
 
 def _curve(res: dict[str, Any], model: str, channel: str = "awgn", csi: str = "-", key: str = "psnr") -> dict[float, float]:
@@ -33,7 +34,52 @@ def _table(res: dict[str, Any], models: list[str], snrs: list[float], channel: s
     return lines + [""]
 
 
-RESULTS = ("adjscc_vs_dedicated", "pilot_snr", "true_snr", "classification", "robust_training")
+RESULTS = ("adjscc_vs_dedicated", "pilot_snr", "true_snr", "classification", "robust_training", "seed_spread")
+
+
+def seed_spread(folder: Path) -> dict[str, Any] | None:
+    """The training-seed spread of the short-schedule models, from ``seed_spread.json`` (other seeds of some
+    runs of ``adjscc_vs_dedicated.json``, named ``RUN_seedN``, evaluated the same way) and the seed-0 runs.
+
+    Returns the pooled standard deviation of PSNR across seeds (dB; each family's sample variance at each
+    test SNR, pooled over families with their degrees of freedom, then averaged over SNRs), the degrees of
+    freedom, the t quantile and ``half_width``: the 95 % half-width of a difference between two single-seed
+    models, t * sqrt(2) * sigma. None when the files are missing."""
+    import math
+    import statistics
+
+    from scipy.stats import t as student_t
+
+    fs, fa = folder / "seed_spread.json", folder / "adjscc_vs_dedicated.json"
+    if not (fs.exists() and fa.exists()):
+        return None
+    seeds, base = read_results(fs), read_results(fa)
+    families: dict[str, list[str]] = {}
+    for m in (x["label"] for x in seeds["models"]):
+        if (hit := re.fullmatch(r"(.+)_seed(\d+)", m)) and hit.group(1) in {x["label"] for x in base["models"]}:
+            families.setdefault(hit.group(1), []).append(m)
+    if not families:
+        return None
+    snrs = sorted({float(r["snr_db"]) for r in seeds["rows"]})
+    per_snr, dof = {}, sum(len(v) for v in families.values())  # (seeds + seed 0) - 1 per family
+    spread: dict[str, dict[str, float]] = {}
+    for s in snrs:
+        ss = 0.0
+        for fam, members in families.items():
+            vals = [_curve(base, fam)[s]] + [_curve(seeds, m)[s] for m in members]
+            ss += statistics.variance(vals) * (len(vals) - 1)
+            spread.setdefault(fam, {})[f"{s:g}"] = round(max(vals) - min(vals), 3)
+        per_snr[f"{s:g}"] = round(math.sqrt(ss / dof), 4)
+    sigma = math.sqrt(statistics.fmean(v * v for v in per_snr.values()))
+    q = float(student_t.ppf(0.975, dof))
+    return {"families": {f: [f] + m for f, m in families.items()}, "sigma_db": round(sigma, 4),
+            "sigma_by_snr_db": per_snr, "range_by_family_db": spread, "dof": dof, "t975": round(q, 3),
+            "half_width_db": round(q * math.sqrt(2.0) * sigma, 3)}
+
+
+def _status(gap: float, h: float) -> str:
+    """'+' resolved above zero, '-' below, '~' inside the interval gap +- h."""
+    return "+" if gap - h > 0 else "-" if gap + h < 0 else "~"
 
 
 def setup_facts(folder: Path, script: Path = Path("scripts/robust_cpu.sh"),
@@ -75,9 +121,9 @@ def report(folder: Path) -> dict[str, Any]:
     if summaries:
         md += ["| run | epochs | images/epoch | wall time (min) | images/s | hardware |", "|---|---:|---:|---:|---:|---|"]
         for f in summaries:
-            s = json.loads(f.read_text())
+            s = read_summary(f)
             per = epoch_images(s)
-            md.append(f"| {s['name']} | {s['epochs']} | {'-' if per is None else per} | {s['wall_time_s'] / 60:.1f} | "
+            md.append(f"| {s['name']} | {s['epochs']} | {'-' if per is None else per} | {wall_time_text(s)} | "
                       f"{s['train_images_per_s']} | {s['hardware']} |")
         md.append("")
     f = folder / "adjscc_vs_dedicated.json"
@@ -102,18 +148,46 @@ def report(folder: Path) -> dict[str, Any]:
         for other, gaps in a.items():
             md.append(f"| {other} | " + " | ".join(f"{v:+.2f}" for v in gaps.values()) + " |")
         md.append("")
+        sp = seed_spread(folder)
+        claims["seed_spread"] = sp
+        h = sp["half_width_db"] if sp else None
+        if sp:
+            fam = ", ".join(" / ".join(v) for v in sp["families"].values())
+            md += [f"**Seed spread.** The same recipes trained with other seeds ({fam}; `seed_spread.json`, same",
+                   f"evaluation) give a pooled standard deviation of {sp['sigma_db']:.2f} dB across seeds (per test SNR "
+                   f"{min(sp['sigma_by_snr_db'].values()):.2f} to {max(sp['sigma_by_snr_db'].values()):.2f} dB, {sp['dof']} degrees "
+                   f"of freedom), so the 95 % interval of a difference between two single-seed models is +-{h:.2f} dB "
+                   f"(t = {sp['t975']:.2f} x sqrt 2 x sigma; the evaluation noise of 2,000 paired images is far smaller). "
+                   "Every model here is a single seed; ADJSCC's own seed spread is assumed the same as DJSCC's.", ""]
+
+        def verdict(g: dict[str, float], want: str) -> tuple[str, dict[str, str]]:
+            """'holds' / 'does not hold' / 'not resolved' for "gap > 0 at every SNR" (want '+') or "< 0" ('-')."""
+            if h is None:
+                return ("not resolved (no seed spread measured)", {})
+            st = {k: _status(v, h) for k, v in g.items()}
+            against = "-" if want == "+" else "+"
+            if any(x == against for x in st.values()):
+                return "does not hold", st
+            return ("holds", st) if all(x == want for x in st.values()) else ("not resolved", st)
+
+        words = {"+": "above", "-": "below", "~": "inside the noise"}
         if "adjscc_k512_w64" in a:
             g = a["adjscc_k512_w64"]
-            claims["adjscc_matches_or_beats_every_dedicated"] = all(v >= 0 for v in g.values())
+            v, st_ = verdict(g, "+")
+            claims["adjscc_matches_or_beats_every_dedicated"] = v
             md.append(f"* **Xu et al.'s claim** (one ADJSCC model matches or beats each dedicated model at its SNR): "
-                      f"{'holds' if claims['adjscc_matches_or_beats_every_dedicated'] else 'does not hold'} here; "
-                      f"gaps {', '.join(f'{k}: {v:+.2f}' for k, v in g.items())} dB.")
+                      f"**{v}** here; gaps " + ", ".join(f"{k}: {x:+.2f}" + (f" ({words[st_[k]]})" if st_ else "")
+                                                       for k, x in g.items())
+                      + (f" dB, each +-{h:.2f} dB." if h else " dB.")
+                      + (" A gap inside the noise is consistent with matching but does not show it." if v == "not resolved" else ""))
         if "djscc_k512_mixture" in a:
             g = a["djscc_k512_mixture"]
-            claims["mixture_loses_to_dedicated_at_matched_snr"] = all(v < 0 for v in g.values())
+            v, st_ = verdict(g, "-")
+            claims["mixture_loses_to_dedicated_at_matched_snr"] = v
             md.append(f"* **The survey's claim** (a mixture-trained model loses to a dedicated one at matched SNR): "
-                      f"{'holds' if claims['mixture_loses_to_dedicated_at_matched_snr'] else 'does not hold at every SNR'}; "
-                      f"mixture minus dedicated {', '.join(f'{k}: {v:+.2f}' for k, v in g.items())} dB.")
+                      f"**{v}** here; mixture minus dedicated " + ", ".join(
+                          f"{k}: {x:+.2f}" + (f" ({words[st_[k]]})" if st_ else "") for k, x in g.items())
+                      + (f" dB, each +-{h:.2f} dB." if h else " dB."))
         md.append("")
     fp, ft = folder / "pilot_snr.json", folder / "true_snr.json"
     if fp.exists():
@@ -161,9 +235,15 @@ def report(folder: Path) -> dict[str, Any]:
             claims["robust_minus_plain_awgn_db"] = {
                 m: {f"{s:g}": round(_curve(res, m)[s] - _curve(res, base)[s], 3) for s in snrs}
                 for m in models if m != base}
+            sp = claims.get("seed_spread") or seed_spread(folder)
+            h = sp["half_width_db"] if sp else None
+            words = {"+": "above", "-": "below", "~": "not resolved"}
             md += ["Robust minus plain training (dB, AWGN): " + "; ".join(
-                f"{m}: " + ", ".join(f"{k} dB {v:+.2f}" for k, v in d.items() if float(k) in (0, 4, 10, 16, 20))
-                for m, d in claims["robust_minus_plain_awgn_db"].items()), ""]
+                f"{m}: " + ", ".join(f"{k} dB {v:+.2f}" + (f" ({words[_status(v, h)]})" if h else "")
+                                     for k, v in d.items() if float(k) in (0, 4, 10, 16, 20))
+                for m, d in claims["robust_minus_plain_awgn_db"].items()) + "."
+                + (f" Each difference is of two single-seed models, +-{h:.2f} dB (the seed spread above, measured"
+                   " on the 15-epoch DJSCC recipes; these 5-epoch models may spread more)." if h else ""), ""]
     atomic_write(folder / "claims.json", lambda p: p.write_text(json.dumps(claims, indent=1) + "\n"))
     atomic_write(folder / "README.md", lambda p: p.write_text("\n".join(md) + "\n"))
     return claims

@@ -252,6 +252,68 @@ def setup_facts(fig8: dict[str, Any] | None, p2p: dict[int, dict[str, Any]]) -> 
     }
 
 
+def source_copy_section(folder: Path, st: dict[str, Any] | None = None) -> list[str]:
+    """The caveat that CIFAR-10 here is JPEG-decoded, with the size of its effect measured on clean Kodak
+    thumbnails (``jpeg_source_copy.json``, :mod:`semcom.baselines.source_copy`)."""
+    f = folder / "jpeg_source_copy.json"
+    if not f.exists():
+        return []
+    res = read_results(f)
+    rows = {(r["codec"], r["budget_bits"]): r for r in res["rows"] if r.get("gain_db") is not None and "budget_bits" in r}
+    jscc = [r for r in res["rows"] if "snr_db" in r and "budget_bits" not in r]
+    budgets = sorted({b for _, b in rows})
+    fig8_budgets = [b for b in budgets if b in (384, 512, 768, 1024)]
+
+    def span(codec: str, bs: list[int]) -> str:
+        g = [rows[(codec, b)]["gain_db"] for b in bs if (codec, b) in rows]
+        return f"{min(g):+.2f} to {max(g):+.2f} dB" if g else "-"
+
+    excess = [rows[("jpeg", b)]["gain_db"] - rows[("bpg", b)]["gain_db"] for b in fig8_budgets
+              if ("jpeg", b) in rows and ("bpg", b) in rows]
+    md = ["## Caveat: the JPEG-decoded CIFAR-10 copy favours the JPEG baseline", "",
+          "Every CIFAR-10 PSNR here is measured against the JPEG-decoded copy (quality 75, 4:2:0), not the official",
+          "pixels. Re-encoding an image that has already been through JPEG loses less than encoding the clean image",
+          "(the copy has lost its finest detail, and a second JPEG pass re-quantises coefficients the first one",
+          "already quantised), so the codecs look better on this copy than they would on a clean source. No clean",
+          f"CIFAR-10 exists here; the effect is measured on clean images of the same size instead: {res['source']},",
+          "each coded with the same rate control at the SSCC payloads, once clean (PSNR against the clean pixels) and",
+          "once after a JPEG q75 4:2:0 round trip (PSNR against the copy). Gain = copy minus clean, per image",
+          "(images received in both), with its 95 % interval:", "",
+          "| codec | budget (bits) | PSNR clean | PSNR JPEG copy | gain (dB) | 95 % interval | source failures clean / copy |",
+          "|---|---:|---:|---:|---:|---|---|"]
+    for (codec, b), r in sorted(rows.items()):
+        lo, hi = r["gain_ci95"]
+        md.append(f"| {codec} | {b} | {r['psnr_clean']:.2f} | {r['psnr_copy']:.2f} | {r['gain_db']:+.2f} | "
+                  f"[{lo:+.2f}, {hi:+.2f}] | {r['source_failure_clean']:.3f} / {r['source_failure_copy']:.3f} |")
+    leads: list[float] = []
+    for key, cmp_ in (st or {}).items():
+        if key.endswith("_best_sscc_vs_djscc_dlps"):
+            leads += [v["sscc_minus_djscc_db"] for v in cmp_.values() if v["sscc_minus_djscc_db"] > 0]
+    md += ["", f"At Fig. 8's payloads ({', '.join(map(str, fig8_budgets))} bits) JPEG gains {span('jpeg', fig8_budgets)} from a",
+           f"JPEG-decoded source and BPG's coder {span('bpg', fig8_budgets)}; the part specific to JPEG, JPEG's gain minus",
+           f"BPG's, is {min(excess):+.2f} to {max(excess):+.2f} dB there. Part of any coder's gain is that the copy is",
+           "simply easier to compress, and a DJSCC model sees that easier source too. How much the copy flatters",
+           "JPEG's margin over DJSCC is JPEG's gain minus DJSCC's."]
+    if jscc:
+        md += ["", "The DJSCC model of the comparison above on the same thumbnails, AWGN, the same channel noise for the",
+               "clean image and its copy:", "", "| model | K | SNR (dB) | PSNR clean | PSNR JPEG copy | gain (dB) | 95 % interval |",
+               "|---|---:|---:|---:|---:|---:|---|"]
+        for r in jscc:
+            lo, hi = r["gain_ci95"]
+            md.append(f"| {r['codec'].split(':', 1)[-1]} | {r['k']} | {r['snr_db']:g} | {r['psnr_clean']:.2f} | "
+                      f"{r['psnr_copy']:.2f} | {r['gain_db']:+.2f} | [{lo:+.2f}, {hi:+.2f}] |")
+        g = [r["gain_db"] for r in jscc]
+        md += ["", f"DJSCC gains only {min(g):+.2f} to {max(g):+.2f} dB from the copy, so at the payloads the practical SSCC",
+               f"schemes carry in {', '.join(map(str, fig8_budgets))} bits JPEG's margin over DJSCC is flattered by about",
+               f"{span('jpeg', fig8_budgets).replace(' dB', '')} dB minus that"
+               + (f"; SSCC's leads over DJSCC above ({min(leads):+.1f} to {max(leads):+.1f} dB) are of the same size,"
+                  " so they would shrink or vanish on a clean source (not resolved as leads)." if leads else ".")]
+    md += ["The official CIFAR-10 archive (which `semcom.data` loads from a user's path) would settle it on CIFAR-10 itself.",
+           f"Command: `python -m semcom.baselines.source_copy --djscc results/dlps/checkpoints/fig4_k264_dlps.ckpt "
+           f"--out {folder} --name jpeg_source_copy` (all {res['source'].split(': ', 1)[-1].split(' (')[0]}).", ""]
+    return md
+
+
 def report(folder: Path, dlps: Path = Path("results/dlps")) -> dict[str, Any]:
     fig8 = read_results(folder / "fig8_nf32.json") if (folder / "fig8_nf32.json").exists() else None
     p2p = {k: read_results(folder / f"p2p_k{k}.json") for k in (264, 88) if (folder / f"p2p_k{k}.json").exists()}
@@ -330,6 +392,7 @@ def report(folder: Path, dlps: Path = Path("results/dlps")) -> dict[str, Any]:
                 md.append(f"Ideal bound above every practical SSCC point (AWGN, K = {k}): "
                           f"{st[f'awgn_k{k}_bound_above_every_practical_point']}.")
                 md.append("")
+    md += source_copy_section(folder, st)
     tp = folder / "throughput_cpu.json"
     if tp.exists():
         t = json.loads(tp.read_text())

@@ -26,6 +26,7 @@ from semcom.systems import spec_for
 from semcom.training.base import AtomicCheckpointIO, ImageDataModule
 from semcom.training.recipe import to_dict, validate
 from semcom.training.run_folder import RunLock, is_rank_zero_process, keep_metrics, merge_metrics
+from semcom.training.summary import whole_run
 
 
 class _Throughput(Callback):
@@ -154,7 +155,7 @@ def _fit(recipe: dict[str, Any], out: Path, ckpt_dir: Path, ckpt_path: str | Non
     }
     prev_path = out / "summary.json"
     if ckpt_path and prev_path.exists():  # a resumed run: the summary covers the whole run, not the last part
-        prev = json.loads(prev_path.read_text())
+        prev = whole_run(json.loads(prev_path.read_text()))
         if meter.images == 0:  # nothing left to train: keep the summary of the run as it is
             if trainer.is_global_zero:
                 merge_metrics(out)
@@ -163,11 +164,17 @@ def _fit(recipe: dict[str, Any], out: Path, ckpt_dir: Path, ckpt_path: str | Non
         images = prev["train_images"] + summary["train_images"]
         seconds = prev_s + world * meter.seconds
         summary.update({
-            "wall_time_s": round(prev["wall_time_s"] + wall, 2), "train_images": images,
+            "wall_time_s": None if prev["wall_time_s"] is None else round(prev["wall_time_s"] + wall, 2),
+            "train_images": images,
             "train_images_per_s": round(images / seconds, 1) if seconds else None,
             "epoch_seconds": prev.get("epoch_seconds", []) + summary["epoch_seconds"],
             "epoch_images_per_s": prev.get("epoch_images_per_s", []) + summary["epoch_images_per_s"],
             "resumed_from": ckpt_path, "resumes": int(prev.get("resumes", 0)) + 1})
+        if "timed_epochs" in prev:  # an old summary's untimed first segment stays marked as such
+            summary.update({
+                "timed_epochs": [prev["timed_epochs"][0], summary["epochs"]], "repaired": prev.get("repaired"),
+                "timed_train_images": prev["timed_train_images"] + world * meter.images,
+                "timed_wall_time_s": round((prev.get("timed_wall_time_s") or 0.0) + wall, 2)})
     if trainer.is_global_zero:
         merge_metrics(out)
         atomic_write(out / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=2)))

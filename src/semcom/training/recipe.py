@@ -227,21 +227,24 @@ def validate(r: dict[str, Any], origin: str = "recipe") -> None:
     o, rb, sy = r.get("objective") or {}, r.get("robust") or {}, r.get("system") or {}
     if o.get("recon", "mse") not in ("mse", "ssim"):
         raise SemcomError(f"{origin}: objective.recon={o['recon']!r}; expected 'mse' or 'ssim'")
-    lam = float(o.get("lam", 1.0))
-    if not 0.0 <= lam <= 1.0:
-        raise SemcomError(f"{origin}: objective.lam={lam} is outside [0, 1] (weight of the reconstruction loss)")
+    lam = checks.in_range(o.get("lam", 1.0), _at(origin, "objective.lam"), 0.0, 1.0)  # weight of the reconstruction loss
+    checks.positive_int(o.get("num_classes", 10), _at(origin, "objective.num_classes"), minimum=2)
+    checks.positive_int(o.get("head_hidden", 256), _at(origin, "objective.head_hidden"))
     if o.get("task") not in (None, "classification"):
         raise SemcomError(f"{origin}: objective.task={o['task']!r}; expected null or 'classification'")
     if lam < 1.0 and o.get("task") is None:  # lam = 1 with a task trains the head as a probe on detached features
         raise SemcomError(f"{origin}: objective.lam={lam} < 1 puts weight on a task, but objective.task is not set")
     if rb.get("method", "none") not in ROBUST_METHODS:
         raise SemcomError(f"{origin}: unknown robust.method {rb['method']!r}; expected one of: {', '.join(ROBUST_METHODS)}")
-    if float(rb.get("eps", 0.0)) < 0:
-        raise SemcomError(f"{origin}: robust.eps={rb['eps']} is negative; the adversarial budget must be >= 0")
-    if int(rb.get("steps", 1)) < 1 or float(rb.get("beta", 0.0)) < 0 or int(rb.get("probes", 1)) < 1:
-        raise SemcomError(f"{origin}: robust.steps and robust.probes must be >= 1 and robust.beta >= 0")
-    if rb.get("sigma") is not None and float(rb["sigma"]) <= 0:
-        raise SemcomError(f"{origin}: robust.sigma={rb['sigma']} must be positive (or null: from the sampled SNR)")
+    checks.in_range(rb.get("eps", 0.1), _at(origin, "robust.eps"), 0.0, None)  # adversarial budget, a fraction of ||z||
+    checks.in_range(rb.get("beta", 1.0), _at(origin, "robust.beta"), 0.0, None)
+    checks.in_range(rb.get("recon_sigma", 0.1), _at(origin, "robust.recon_sigma"), 0.0, None, low_open=True)
+    checks.in_range(rb.get("adv_weight", 0.5), _at(origin, "robust.adv_weight"), 0.0, 1.0)
+    checks.positive_int(rb.get("steps", 3), _at(origin, "robust.steps"))
+    checks.positive_int(rb.get("probes", 1), _at(origin, "robust.probes"))
+    if rb.get("sigma") is not None:  # null: the noise std of the sampled SNR
+        checks.in_range(rb["sigma"], _at(origin, "robust.sigma"), 0.0, None, low_open=True)
+    checks.positive_int(sy.get("num_pilots", 64), _at(origin, "system.num_pilots"))
     if sy.get("snr_source", "true") not in ("true", "pilot"):
         raise SemcomError(f"{origin}: system.snr_source={sy['snr_source']!r}; expected 'true' or 'pilot'")
 
