@@ -52,3 +52,23 @@ def test_bad_options_are_refused_before_any_compute(capsys: pytest.CaptureFixtur
             main(argv)
         assert e.value.code == 2
         assert "error:" in capsys.readouterr().err
+
+
+def test_the_command_gives_one_line_for_a_bad_folder_or_checkpoint(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    from semcom.baselines import source_copy
+
+    bad = tmp_path / "x.ckpt"
+    bad.write_text("not a checkpoint")
+    for argv in (["--kodak", str(tmp_path / "none")], ["--djscc", str(bad)],
+                 ["--djscc", str(Path(__file__).parents[1] / "results/mumimo/checkpoints/umi_nf32_full.ckpt")]):
+        old, sys.argv = sys.argv, ["x", *argv, "--out", str(tmp_path / "out")]
+        try:
+            assert source_copy._command() == 2
+        finally:
+            sys.argv = old
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()

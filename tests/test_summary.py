@@ -82,3 +82,15 @@ def test_every_committed_summary_is_a_whole_run_record() -> None:
         raw = json.loads(f.read_text())
         assert not is_segment_only(raw), f"{f}: run python -m semcom.training.summary {f}"
         assert raw["train_images"] % max(1, raw["epochs"]) == 0, f
+
+
+def test_the_repair_command_checks_every_file_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from semcom.training.summary import main
+
+    old, bad = tmp_path / "old.summary.json", tmp_path / "bad.summary.json"
+    old.write_text(json.dumps(OLD))
+    bad.write_text("{")
+    assert main([str(old), str(bad)]) == 2 and "bad.summary.json" in capsys.readouterr().err
+    assert json.loads(old.read_text())["train_images"] == 100000  # nothing rewritten
+    assert main([str(old)]) == 0 and json.loads(old.read_text())["train_images"] == 150000
+    assert main([]) == 2

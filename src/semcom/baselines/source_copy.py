@@ -100,7 +100,7 @@ def study(clean: np.ndarray, codecs: list[str], budgets: list[int], quality: int
 
 
 def djscc_study(clean: np.ndarray, checkpoint: Path, snrs: list[float], quality: int = 75, seed: int = 0,
-                batch_size: int = 192) -> list[dict[str, Any]]:
+                batch_size: int = 192, system: Any = None) -> list[dict[str, Any]]:
     """The same comparison for a trained point-to-point JSCC model: PSNR on the clean thumbnails and on their
     JPEG copies (each against its own source) at each SNR, with the same channel noise for both (a generator
     seeded with ``seed`` per SNR and per source); one row per SNR."""
@@ -109,7 +109,7 @@ def djscc_study(clean: np.ndarray, checkpoint: Path, snrs: list[float], quality:
     from semcom.metrics import psnr_per_image
     from semcom.systems import load
 
-    system = load(checkpoint)
+    system = load(checkpoint) if system is None else system
     copy = jpeg_copy(clean, quality)
     rows = []
     for snr in snrs:
@@ -153,11 +153,17 @@ def main(argv: list[str] | None = None) -> int:
     for ck in a.djscc:
         if not ck.is_file():
             ap.error(f"--djscc {ck}: no such checkpoint file")
+    from semcom.systems import PointToPointJSCC, load
+
+    systems = [load(ck) for ck in a.djscc]  # a file that is not a JSCC checkpoint is refused before any compute
+    for ck, system in zip(a.djscc, systems):
+        if not isinstance(system, PointToPointJSCC):
+            raise SemcomError(f"--djscc {ck} holds a {type(system).__name__}, not a point-to-point JSCC system")
     folder = a.kodak or default_kodak_root()
     clean = kodak_thumbnails(folder)
     rows = study(clean, a.codec or ["jpeg", "bpg"], budgets, a.quality)
-    for ck in a.djscc:
-        rows += djscc_study(clean, ck, a.snr or [0.0, 10.0, 20.0], a.quality)
+    for ck, system in zip(a.djscc, systems):
+        rows += djscc_study(clean, ck, a.snr or [0.0, 10.0, 20.0], a.quality, system=system)
     res = {"what": "rate-controlled codecs on clean 32x32 Kodak thumbnails vs on their JPEG copies "
                    f"(quality {a.quality}, 4:2:0), each PSNR against its own source",
            "source": f"{folder.name}: {len(clean)} thumbnails (128x128 crops reduced 4x, box filter)",
@@ -172,5 +178,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _command() -> int:
+    """``main`` with one ``error:`` line (exit 2) for a bad folder or checkpoint and 130 for Ctrl-C."""
+    import sys
+
+    try:
+        return main()
+    except SemcomError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
+
+
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    raise SystemExit(_command())

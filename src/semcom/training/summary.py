@@ -98,6 +98,24 @@ def repair_files(paths: list[Path]) -> list[Path]:
     return done
 
 
-if __name__ == "__main__":  # pragma: no cover - thin command around repair_files
-    for f in repair_files([Path(a) for a in sys.argv[1:]]):
-        print(f"repaired {f}")
+def main(argv: list[str] | None = None) -> int:
+    """``python -m semcom.training.summary FILE...``: 0 done, 2 a bad file (one ``error:`` line), 130 Ctrl-C."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        if not args:
+            raise SemcomError("usage: python -m semcom.training.summary SUMMARY.json ...")
+        for a in args:
+            read_summary(Path(a))  # every file readable as a summary before any is rewritten
+        for f in repair_files([Path(a) for a in args]):
+            print(f"repaired {f}")
+    except SemcomError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
