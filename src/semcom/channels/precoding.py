@@ -76,13 +76,37 @@ def per_sample(v: Tensor | float, h: Tensor) -> Tensor:
     return t.reshape(-1, *([1] * (h.ndim - 3))) if t.ndim else t
 
 
+#: Relative tolerance (of max |H|) under which a resource grid's channel h [B, F, T, K, M] counts as constant
+#: over the slot's T OFDM symbols. The 3GPP banks vary by about 5e-7 of max |H| over a slot (float rounding of
+#: Sionna's time evolution), so RZF is solved once per subcarrier and broadcast over the slot, where solving it
+#: for every symbol gave the same matrix 14 times.
+SLOT_STATIC_RTOL = 1e-5
+
+
+def static_over_slot(h: Tensor, reg: Tensor) -> bool:
+    """True when h [..., F, T, K, M] (T > 1) and ``reg`` (broadcastable to [..., F, T]) do not vary over T,
+    to :data:`SLOT_STATIC_RTOL` of max |H|."""
+    if h.ndim < 5 or h.shape[-3] < 2 or (reg.ndim > 0 and reg.shape[-1] != 1):
+        return False
+    with torch.no_grad():
+        scale = float(h.abs().amax())
+        return float((h - h[..., :1, :, :]).abs().amax()) <= SLOT_STATIC_RTOL * scale
+
+
 def rzf_matrix(h: Tensor, reg: Tensor | float) -> Tensor:
     """The unnormalised V = H^H (H H^H + reg I)^-1 per resource element (Sionna); h [..., K, M], reg
-    broadcastable to [...]. No guard: reg = 0 on a singular H gives inf/NaN."""
+    broadcastable to [...]. No guard: reg = 0 on a singular H gives inf/NaN.
+
+    For a grid h [..., F, T, K, M] that is constant over the slot (:func:`static_over_slot`), V is solved on
+    the first OFDM symbol and broadcast over the T symbols (a view; ``reg``'s gradient is the sum over them)."""
     import_sionna()
     from sionna.phy.mimo import rzf_precoding_matrix
 
-    return rzf_precoding_matrix(h, torch.as_tensor(reg, dtype=h.real.dtype, device=h.device), precision=_precision(h))
+    r = torch.as_tensor(reg, dtype=h.real.dtype, device=h.device)
+    if static_over_slot(h, r):
+        v = rzf_precoding_matrix(h[..., :1, :, :], r, precision=_precision(h))
+        return v.expand(*h.shape[:-2], h.shape[-1], h.shape[-2])
+    return rzf_precoding_matrix(h, r, precision=_precision(h))
 
 
 def mrt(h: Tensor, power: float = 1.0) -> Tensor:
