@@ -29,7 +29,7 @@ import numpy as np
 
 from semcom.baselines.codecs import create_codec
 from semcom.baselines.sscc import rate_control
-from semcom.errors import SemcomError
+from semcom.errors import SemcomError, exit_status
 
 __all__ = ["BUDGETS", "jpeg_copy", "kodak_thumbnails", "study"]
 
@@ -180,16 +180,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _command() -> int:
     """``main`` with one ``error:`` line (exit 2) for a bad folder or checkpoint and 130 for Ctrl-C."""
-    import sys
-
-    try:
-        return main()
-    except SemcomError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted (Ctrl-C)", file=sys.stderr)
-        return 130
+    return exit_status(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

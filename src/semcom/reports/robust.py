@@ -62,11 +62,12 @@ def seed_spread(folder: Path) -> dict[str, Any] | None:
         return None
     snrs = sorted({float(r["snr_db"]) for r in seeds["rows"]})
     per_snr, dof = {}, sum(len(v) for v in families.values())  # (seeds + seed 0) - 1 per family
+    curves = {fam: [_curve(base, fam)] + [_curve(seeds, m) for m in members] for fam, members in families.items()}
     spread: dict[str, dict[str, float]] = {}
     for s in snrs:
         ss = 0.0
-        for fam, members in families.items():
-            vals = [_curve(base, fam)[s]] + [_curve(seeds, m)[s] for m in members]
+        for fam, family in curves.items():
+            vals = [c[s] for c in family]
             ss += statistics.variance(vals) * (len(vals) - 1)
             spread.setdefault(fam, {})[f"{s:g}"] = round(max(vals) - min(vals), 3)
         per_snr[f"{s:g}"] = round(math.sqrt(ss / dof), 4)

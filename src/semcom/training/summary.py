@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from semcom.data import atomic_write
-from semcom.errors import SemcomError
+from semcom.errors import SemcomError, exit_status
 
 __all__ = ["is_segment_only", "read_summary", "repair_files", "wall_time_text", "whole_run"]
 
@@ -101,20 +101,16 @@ def repair_files(paths: list[Path]) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m semcom.training.summary FILE...``: 0 done, 2 a bad file (one ``error:`` line), 130 Ctrl-C."""
     args = sys.argv[1:] if argv is None else argv
-    try:
+
+    def repair() -> None:
         if not args:
             raise SemcomError("usage: python -m semcom.training.summary SUMMARY.json ...")
         for a in args:
             read_summary(Path(a))  # every file readable as a summary before any is rewritten
         for f in repair_files([Path(a) for a in args]):
             print(f"repaired {f}")
-    except SemcomError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted (Ctrl-C)", file=sys.stderr)
-        return 130
-    return 0
+
+    return exit_status(repair)
 
 
 if __name__ == "__main__":  # pragma: no cover
