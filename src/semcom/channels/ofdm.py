@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from semcom.channels.sionna_rng import import_sionna
+from semcom.channels.sionna_rng import import_sionna, sionna_draws_seeded
 from semcom.errors import SemcomError
 
 #: pilot OFDM symbol indices (0-based) of the papers: Li et al. 2025 (MU-MIMO OFDM) use symbols 2 and 11;
@@ -31,6 +31,9 @@ class OFDMGrid:
             streams are orthogonal in frequency (Sionna's Kronecker pattern: stream s uses every
             num_streams-th subcarrier, starting at s), so N_f must be a multiple of num_tx * num_streams.
         carrier_frequency: Hz (2.6 GHz), kept for the channel models.
+        pilot_seed: seed of the random QPSK pilots (Sionna's Kronecker pattern draws them when the grid is built):
+            every grid with the same arguments has the same pilots, so a reloaded model sees the pilots it was
+            trained with.
 
     Shapes: ``map``: data [B, num_tx, num_streams, num_data_symbols] -> grid
     [B, num_tx, num_streams, num_ofdm_symbols, N_f]; ``unmap`` is its inverse (pilots dropped). Data fill
@@ -40,7 +43,7 @@ class OFDMGrid:
 
     def __init__(self, num_subcarriers: int = 64, num_ofdm_symbols: int = 14, subcarrier_spacing: float = 15e3,
                  cyclic_prefix_length: int = 20, pilot_symbols: str | Sequence[int] | None = "li2025",
-                 num_tx: int = 1, num_streams: int = 1, carrier_frequency: float = 2.6e9) -> None:
+                 num_tx: int = 1, num_streams: int = 1, carrier_frequency: float = 2.6e9, pilot_seed: int = 0) -> None:
         import_sionna()
         from sionna.phy.ofdm import ResourceGrid, ResourceGridMapper
 
@@ -63,11 +66,12 @@ class OFDMGrid:
                     f"streams need N_f to be a multiple of {num_tx * num_streams}"
                 )
         try:
-            self.rg = ResourceGrid(num_ofdm_symbols=num_ofdm_symbols, fft_size=num_subcarriers,
-                                   subcarrier_spacing=subcarrier_spacing, num_tx=num_tx, num_streams_per_tx=num_streams,
-                                   cyclic_prefix_length=cyclic_prefix_length,
-                                   pilot_pattern="kronecker" if pilot_idx else None,
-                                   pilot_ofdm_symbol_indices=pilot_idx)
+            with sionna_draws_seeded(pilot_seed):
+                self.rg = ResourceGrid(num_ofdm_symbols=num_ofdm_symbols, fft_size=num_subcarriers,
+                                       subcarrier_spacing=subcarrier_spacing, num_tx=num_tx,
+                                       num_streams_per_tx=num_streams, cyclic_prefix_length=cyclic_prefix_length,
+                                       pilot_pattern="kronecker" if pilot_idx else None,
+                                       pilot_ofdm_symbol_indices=pilot_idx)
         except (ValueError, AssertionError) as exc:
             raise SemcomError(f"Sionna refused this resource grid: {exc}") from None
         self._mapper = ResourceGridMapper(self.rg)
@@ -115,3 +119,66 @@ class OFDMGrid:
                 "subcarrier_spacing_hz": self.subcarrier_spacing, "cyclic_prefix_length": self.cyclic_prefix_length,
                 "pilot_ofdm_symbols": self.pilot_symbols, "num_data_symbols": self.num_data_symbols,
                 "carrier_frequency_hz": self.carrier_frequency}
+
+
+class MultiUserPilotReceiver(torch.nn.Module):
+    """Each single-antenna user's receiver front end on a precoded multi-user OFDM downlink: it estimates its
+    effective (precoded) channel at its own received pilots and equalizes its data symbols.
+
+    * ``mode="scalar"`` (default): one least-squares gain per user and slot from all its pilots,
+      g_k = sum(y p*) / sum(|p|^2), data / g_k. A linear precoder normalised over the grid leaves each user one
+      nearly flat effective gain, and the average over all pilots (2 x N_f / K of them here) keeps the estimate
+      clean at low SNR.
+    * ``mode="lmmse"``: Sionna's ``LSChannelEstimator`` (per pilot, linear interpolation) and ``LMMSEEqualizer``.
+      Measured on the UMi bank at N_f = 32 with RZF (alpha = 1): equalized-symbol MSE 43 / 10 / 3.1 / 0.50 at
+      -9 / -3 / 3 / 13 dB against 15.7 / 3.1 / 1.2 / 0.35 for ``scalar`` (per-pilot estimates are noisy at low SNR).
+
+    The DJSCC baseline of Li et al. 2025 needs one: without it, its decoder sees the received grid scaled by the
+    precoder's gain, which falls with the SNR (RZF tends to ZF: measured mean gain 0.99 at -9 dB, 0.50 at 13 dB),
+    so a decoder trained at some SNRs misreads others and its PSNR fell above 5 dB.
+
+    Args:
+        grid: the :class:`OFDMGrid` the transmitter maps onto (pilots orthogonal across the ``num_streams`` users).
+        mode: ``"scalar"`` or ``"lmmse"``.
+
+    ``forward(y, noise_var)``: y complex [B, N_f, T, K] (user k's received grid in ``y[..., k]``), noise_var
+    N0 [B] or [] (per resource element) -> user k's equalized data symbols, complex [B, K, num_data_symbols],
+    in the grid's data order. Differentiable in ``y``.
+    """
+
+    pilots: Tensor
+
+    def __init__(self, grid: OFDMGrid, mode: str = "scalar") -> None:
+        super().__init__()
+        import_sionna()
+        import numpy as np
+        from sionna.phy.mimo import StreamManagement
+        from sionna.phy.ofdm import LMMSEEqualizer, LSChannelEstimator
+
+        if grid.num_tx != 1 or not grid.pilot_symbols:
+            raise SemcomError("MultiUserPilotReceiver needs a one-transmitter grid with pilots "
+                              f"(got num_tx={grid.num_tx}, pilot symbols {grid.pilot_symbols})")
+        if mode not in ("scalar", "lmmse"):
+            raise SemcomError(f"receiver mode {mode!r}; expected 'scalar' or 'lmmse'")
+        k = grid.num_streams
+        self.num_users, self.mode, self.grid = k, mode, grid
+        self.register_buffer("pilots", grid.pilot_grid()[0], persistent=False)  # [K, T, N_f]
+        if mode == "lmmse":
+            self.estimator = LSChannelEstimator(grid.rg, interpolation_type="lin")
+            self.equalizer = LMMSEEqualizer(grid.rg, StreamManagement(np.ones([k, 1], int), num_streams_per_tx=k))
+
+    def forward(self, y: Tensor, noise_var: Tensor | float) -> Tensor:
+        if y.ndim != 4 or y.shape[-1] != self.num_users:
+            raise SemcomError(f"expected received grids [B, N_f, T, {self.num_users}], got {list(y.shape)}")
+        y_u = y.permute(0, 3, 2, 1).to(torch.complex64)  # [B, K, T, N_f]
+        if self.mode == "scalar":
+            p = self.pilots.to(y_u.device)
+            gain = (y_u * p.conj()).sum((-1, -2)) / p.abs().pow(2).sum((-1, -2))  # [B, K]
+            return self.grid.unmap(y_u[:, None])[:, 0] / gain[..., None]
+        b = y.shape[0]
+        no = torch.as_tensor(noise_var, dtype=torch.float32, device=y.device).reshape(-1)
+        no = (no.expand(b) if no.numel() == 1 else no)[:, None, None]  # [B, 1, 1]: per receiver and antenna
+        y_s = y_u[:, :, None]  # [B, K (receivers), 1 antenna, T, N_f]
+        h_hat, err_var = self.estimator(y_s, no)
+        x_hat, _ = self.equalizer(y_s, h_hat, err_var, no)  # [B, 1, K, num_data]
+        return x_hat[:, 0]

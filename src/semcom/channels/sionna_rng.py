@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import torch
 
-__all__ = ["global_rng_preserved", "import_sionna", "seed_sionna"]
+__all__ = ["global_rng_preserved", "import_sionna", "seed_sionna", "sionna_draws_seeded"]
 
 
 @contextmanager
@@ -47,3 +47,22 @@ def seed_sionna(seed: int | None) -> None:
 
     with global_rng_preserved():
         config.seed = seed
+
+
+@contextmanager
+def sionna_draws_seeded(seed: int) -> Iterator[None]:
+    """Sionna's CPU generator seeded with ``seed`` inside the block and restored on exit (torch's global state
+    untouched): for what Sionna draws once at construction, such as the random QPSK pilots of a
+    ``KroneckerPilotPattern``, which would otherwise differ between two builds of the same system (a trained model
+    and its reloaded copy, or two DDP ranks)."""
+    import_sionna()
+    from sionna.phy import config
+
+    with global_rng_preserved():
+        gen = config.torch_rng("cpu")
+        state = gen.get_state()
+        gen.manual_seed(seed)
+        try:
+            yield
+        finally:
+            gen.set_state(state)

@@ -21,6 +21,7 @@ sample and every model's reconstruction per user at a few SNRs.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,11 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
+from semcom.allocator import retain_freed_memory
 from semcom.checkpoint import read_checkpoint
 from semcom.data import atomic_write, build_dataset, evaluation_images
 from semcom.errors import SemcomError
-from semcom.evaluation.results import SNR_CONVENTION, SSIM_SETTINGS, dataset_info, header
+from semcom.evaluation.results import SSIM_SETTINGS, dataset_info, header
 from semcom.evaluation.sweep import ChannelPoint, run_batches, sweep
 from semcom.metrics import ms_ssim_per_image, ms_ssim_settings, psnr_per_image, ssim_per_image
 from semcom.systems.mumimo import MUMIMOSemanticSystem, bank_path
@@ -98,7 +100,8 @@ class MUMIMOAdapter:
             y = lab[:n].reshape(-1, ku)
             out = system(x, snr_db, generator=generator)
             rec, flat = out["recon"].flatten(0, 1), x.flatten(0, 1)
-            return {"psnr": psnr_per_image(rec, flat).reshape(-1, ku), "ssim": ssim_per_image(rec, flat).reshape(-1, ku),
+            rx = (out["h"] @ out["x"][..., None])[..., 0].abs().pow(2).mean((1, 2))  # [B, K]: received signal power
+            return {"rx_power": rx.double().cpu(),"psnr": psnr_per_image(rec, flat).reshape(-1, ku), "ssim": ssim_per_image(rec, flat).reshape(-1, ku),
                     "ms_ssim": ms_ssim_per_image(rec, flat, settings=ms).reshape(-1, ku),
                     "accuracy": (out["logits"].argmax(-1).cpu() == y).float()}
 
@@ -109,6 +112,14 @@ class MUMIMOAdapter:
             vals = v[key].double()  # [samples, users]
             row[key] = float(vals.mean())
             row[f"{key}_user"] = [float(u) for u in vals.mean(0)]
+        # per sample (mean over its users; the users of a sample share a channel realization): paired intervals
+        row["psnr_samples"] = [round(float(u), 4) for u in v["psnr"].double().mean(1)]
+        row["accuracy_samples"] = [float(u) for u in v["accuracy"].double().mean(1)]
+        # the useful signal power each user receives, relative to the total transmit power (1 per RE): the SNR
+        # of the sweep is total transmit power / N0, so a user's own received SNR is snr_db + rx_power_db_user
+        rx = v["rx_power"].mean(0)
+        row["rx_power_db_user"] = [round(10 * math.log10(float(u)), 3) for u in rx]
+        row["rx_power_db"] = round(10 * math.log10(float(rx.mean())), 3)
         n_img = len(self.loader.dataset) - len(self.loader.dataset) % ku  # type: ignore[arg-type]
         row.update({"num_images": n_img, "eval_seed": None, "k": system.channel_uses_per_user,
                     "bandwidth_ratio": system.channel_uses_per_user / 3072})
@@ -135,6 +146,7 @@ def evaluate_mumimo(checkpoints: list[str | Path], scenarios: list[str], snr_db:
     if limit is not None and limit < 4:
         raise SemcomError(f"--limit {limit}: a sample holds one image per user (4 users); give at least 4 images")
     ds, selection = evaluation_images(dataset, split=split, root=root, limit=limit)
+    retain_freed_memory()  # large activations reused (semcom.allocator)
     banks: dict[str, str] = {}
     adapters = []
     for ck in checkpoints:
@@ -146,8 +158,10 @@ def evaluate_mumimo(checkpoints: list[str | Path], scenarios: list[str], snr_db:
     dsinfo = dataset_info(dataset, split, len(ds) - len(ds) % 4, selection,
                           grouping="consecutive images form one sample")
     return {**header(None, None,
-                     snr_convention=SNR_CONVENTION + "; at each user's antenna, precoded signal of unit mean power "
-                                                     "per RE",
+                     snr_convention="SNR = total transmit power over the noise power N0 of each user, per resource "
+                                    "element (the BS sends total power 1 per RE summed over its antennas; noise "
+                                    "CN(0, N0) at each user): not Es/N0 at a user, which receives rx_power_db_user "
+                                    "dB more (less when negative) than this figure",
                      ssim_settings=dict(SSIM_SETTINGS),
                      ms_ssim_settings={**ms_ssim_settings(32, 32), "betas": list(ms_ssim_settings(32, 32)["betas"]),
                                        "data_range": 1.0},

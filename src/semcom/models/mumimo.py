@@ -20,18 +20,47 @@ import torch
 from torch import Tensor, nn
 
 
+def as_layout(x: Tensor, channels_last: bool) -> Tensor:
+    """``x`` [B, C, H, W] in the layout the network's weights use (NHWC when ``channels_last``); values unchanged."""
+    return x.contiguous(memory_format=torch.channels_last) if channels_last else x
+
+
+class ChannelsLast:
+    """Mixin: ``use_channels_last()`` converts the 4-D weights to NHWC and makes ``forward`` lay its inputs
+    out the same way (on the CPU, mkldnn's NHWC convolutions avoid the layout copies of NCHW; the outputs are
+    those of the NCHW network within float rounding)."""
+
+    channels_last: bool = False
+
+    def use_channels_last(self, enable: bool = True) -> None:
+        assert isinstance(self, nn.Module)
+        self.to(memory_format=torch.channels_last if enable else torch.contiguous_format)  # type: ignore[call-overload]
+        self.channels_last = enable
+
+
+def set_inplace_relu(module: nn.Module, enable: bool = True) -> None:
+    """Every ReLU of ``module`` (and each :class:`ResBlock`'s last one) in place or not: the same values and
+    gradients (no ReLU here overwrites a tensor its neighbours' backward needs), one large allocation fewer each."""
+    for m in module.modules():
+        if isinstance(m, (nn.ReLU, ResBlock)):
+            m.inplace = enable
+
+
 class ResBlock(nn.Module):
     """Conv3x3 + BN + ReLU, Conv3x3 + BN, with a 1x1 projection shortcut when the shape changes; ReLU."""
 
     def __init__(self, cin: int, cout: int, stride: int) -> None:
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+        self.body = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
                                   nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
         self.skip = (nn.Identity() if cin == cout and stride == 1 else
                      nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout)))
 
+    inplace = True  # the final ReLU in place (set_inplace_relu)
+
     def forward(self, x: Tensor) -> Tensor:
-        return torch.relu(self.body(x) + self.skip(x))
+        y = self.body(x) + self.skip(x)
+        return torch.relu_(y) if self.inplace else torch.relu(y)
 
 
 class SepConv(nn.Sequential):
@@ -44,12 +73,12 @@ class SepConv(nn.Sequential):
 def classification_net(cin: int, num_classes: int) -> nn.Sequential:
     """Table I classification net on an 8x8 map: SepConv + ReLU + max-pool (16, 32, 64), Dense 128, Dense classes."""
     return nn.Sequential(
-        SepConv(cin, 16), nn.ReLU(), nn.MaxPool2d(2), SepConv(16, 32), nn.ReLU(), nn.MaxPool2d(2),
-        SepConv(32, 64), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 128), nn.ReLU(),
+        SepConv(cin, 16), nn.ReLU(inplace=True), nn.MaxPool2d(2), SepConv(16, 32), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+        SepConv(32, 64), nn.ReLU(inplace=True), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 128), nn.ReLU(inplace=True),
         nn.Linear(128, num_classes))
 
 
-class AsymmetricEncoder(nn.Module):
+class AsymmetricEncoder(ChannelsLast, nn.Module):
     """Table I encoder: ResBlocks (64, /1), (64, /2), (128, /2), (128, /1); noise adaptation (Dense + sigmoid,
     128); scenario adaptation from |H| (Conv1D (16, 5, 2) + ReLU, Conv1D (32, 5, 2) + ReLU, average pool,
     Dense 64 + ReLU, Dense + sigmoid); Conv2D (N_sf N_st / 64, 3, 1); Flatten; Dense + tanh to N_sf N_st 2.
@@ -68,15 +97,15 @@ class AsymmetricEncoder(nn.Module):
         if adaptation:
             self.noise = nn.Sequential(nn.Linear(1, 128), nn.Sigmoid())
             self.scenario = nn.Sequential(
-                nn.Conv1d(num_antennas, 16, 5, 2, padding=2), nn.ReLU(), nn.Conv1d(16, 32, 5, 2, padding=2), nn.ReLU(),
-                nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 128), nn.Sigmoid())
+                nn.Conv1d(num_antennas, 16, 5, 2, padding=2), nn.ReLU(inplace=True), nn.Conv1d(16, 32, 5, 2, padding=2), nn.ReLU(inplace=True),
+                nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(32, 64), nn.ReLU(inplace=True), nn.Linear(64, 128), nn.Sigmoid())
         c = max(1, symbols_per_user // 64)
         self.head = nn.Sequential(nn.Conv2d(128, c, 3, 1, 1), nn.Flatten(), nn.Linear(c * 64, 2 * symbols_per_user),
                                   nn.Tanh())
 
     def forward(self, img: Tensor, noise_var: Tensor, h_abs: Tensor | None = None) -> Tensor:
         b, k = img.shape[:2]
-        f = self.stem(img.flatten(0, 1))  # [B K, 128, 8, 8]
+        f = self.stem(as_layout(img.flatten(0, 1), self.channels_last))  # [B K, 128, 8, 8]
         if self.adaptation:
             nv = torch.as_tensor(noise_var, dtype=f.dtype, device=f.device).reshape(-1)
             nv = nv.expand(b) if nv.numel() == 1 else nv
@@ -88,7 +117,7 @@ class AsymmetricEncoder(nn.Module):
         return self.head(f).reshape(b, k, -1)
 
 
-class LightweightDecoder(nn.Module):
+class LightweightDecoder(ChannelsLast, nn.Module):
     """Table I decoder (same weights for every user): pilot-guided attention (SepConv + BN + ReLU (64) x 2,
     SepConv + sigmoid to a weight map), multiplied into the received grid, the pilot reference concatenated
     again; pilots removed and the data reshaped to an 8 x 8 map; restoration net (Conv 1x1 128 + ReLU, up x2,
@@ -107,15 +136,15 @@ class LightweightDecoder(nn.Module):
         self.data_rows = [i for i in range(num_ofdm_symbols) if i not in pilot_symbols]
         cin = 4 if pilot_attention else 2
         if pilot_attention:
-            self.attention = nn.Sequential(SepConv(4, 64), nn.BatchNorm2d(64), nn.ReLU(), SepConv(64, 64),
-                                           nn.BatchNorm2d(64), nn.ReLU(), SepConv(64, 2), nn.Sigmoid())
+            self.attention = nn.Sequential(SepConv(4, 64), nn.BatchNorm2d(64), nn.ReLU(inplace=True), SepConv(64, 64),
+                                           nn.BatchNorm2d(64), nn.ReLU(inplace=True), SepConv(64, 2), nn.Sigmoid())
         n_data = len(self.data_rows) * num_subcarriers
         if (cin * n_data) % 64:
             raise ValueError(f"{cin} x {n_data} received values cannot be reshaped to an 8x8 map")
         self.c = cin * n_data // 64
         self.restore = nn.Sequential(
-            nn.Conv2d(self.c, 128, 1), nn.ReLU(), nn.Upsample(scale_factor=2), SepConv(128, 64), nn.BatchNorm2d(64),
-            nn.ReLU(), nn.Upsample(scale_factor=2), SepConv(64, 32), nn.BatchNorm2d(32), nn.ReLU(), SepConv(32, 16),
+            nn.Conv2d(self.c, 128, 1), nn.ReLU(inplace=True), nn.Upsample(scale_factor=2), SepConv(128, 64), nn.BatchNorm2d(64),
+            nn.ReLU(inplace=True), nn.Upsample(scale_factor=2), SepConv(64, 32), nn.BatchNorm2d(32), nn.ReLU(inplace=True), SepConv(32, 16),
             nn.Conv2d(16, 3, 3, padding=1), nn.Sigmoid())
         self.classify = classification_net(self.c, num_classes)
 
@@ -125,17 +154,17 @@ class LightweightDecoder(nn.Module):
         if self.pilot_attention:
             ref = y_p.to(y.dtype)
             ref = ref.expand(y.shape[0], -1, -1, -1) if ref.ndim == 3 else ref
-            w = self.attention(torch.cat([y, ref], 1))
+            w = self.attention(as_layout(torch.cat([y, ref], 1), self.channels_last))
             y = torch.cat([y * w, ref], 1)
         y = y[:, :, self.data_rows, :]  # pilots removed
-        return y.reshape(y.shape[0], self.c, 8, 8)
+        return as_layout(y.reshape(y.shape[0], self.c, 8, 8), self.channels_last)
 
     def forward(self, y: Tensor, y_p: Tensor) -> tuple[Tensor, Tensor]:
         z = self.features(y, y_p)
         return self.restore(z), self.classify(z)
 
 
-class SymmetricDJSCCDecoder(nn.Module):
+class SymmetricDJSCCDecoder(ChannelsLast, nn.Module):
     """The DJSCC baseline's decoder adapted to the grid: the received data resource elements of one user
     (real/imag) -> Dense -> the mirror of a DJSCC encoder (transposed convs 5x5: 32, 32, 32, 16 /2, 3 /2) -> image,
     plus the same classification net as the proposed decoder on an 8x8 map of the received values."""
@@ -154,8 +183,8 @@ class SymmetricDJSCCDecoder(nn.Module):
 
     def forward(self, z: Tensor) -> tuple[Tensor, Tensor]:
         """z: received data values [B', 2 N_sf N_st] -> (image, logits)."""
-        img = self.body(self.fc(z).reshape(-1, 32, 8, 8))
-        return img, self.classify(z.reshape(-1, self.c, 8, 8))
+        img = self.body(as_layout(self.fc(z).reshape(-1, 32, 8, 8), self.channels_last))
+        return img, self.classify(as_layout(z.reshape(-1, self.c, 8, 8), self.channels_last))
 
 
 def count_parameters(m: nn.Module) -> int:

@@ -33,21 +33,27 @@ class HybridRZF(nn.Module):
     Args:
         num_antennas: M. num_users: K. alpha_init: initial alpha (> 0). hidden: channels of the residual network.
         residual: False gives the learnable-alpha RZF alone. power: total power P.
+        alpha_fixed: alpha held at this value instead of learned (0: the ZF of Li et al.'s Fig. 10, the residual
+            network kept; ZF has no guard against singular channels, so a NaN stops the training).
     """
 
     def __init__(self, num_antennas: int = 4, num_users: int = 4, alpha_init: float = 1.0, hidden: int = 32,
-                 residual: bool = True, power: float = 1.0) -> None:
+                 residual: bool = True, power: float = 1.0, alpha_fixed: float | None = None) -> None:
         super().__init__()
         if alpha_init <= 0:
             raise SemcomError(f"alpha_init={alpha_init} must be > 0 (it is kept positive through a softplus)")
-        self.alpha_raw = nn.Parameter(torch.tensor(math.log(math.expm1(alpha_init))))
+        if alpha_fixed is not None and not (alpha_fixed >= 0 and math.isfinite(alpha_fixed)):
+            raise SemcomError(f"alpha_fixed={alpha_fixed} must be a finite number >= 0 (0 = ZF)")
+        self.alpha_fixed = alpha_fixed
+        self.alpha_raw = nn.Parameter(torch.tensor(math.log(math.expm1(alpha_init))),
+                                      requires_grad=alpha_fixed is None)
         self.power = float(power)
         m2 = 2 * num_antennas
         self.residual: nn.Sequential | None = None
         if residual:
             layers = [
-                nn.Conv2d(m2 + 2 * num_users * num_antennas, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(),
-                nn.Conv2d(hidden, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(),
+                nn.Conv2d(m2 + 2 * num_users * num_antennas, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(inplace=True),
+                nn.Conv2d(hidden, hidden, 3, padding=1), nn.BatchNorm2d(hidden), nn.ReLU(inplace=True),
             ]
             last = nn.Conv2d(hidden, m2, 3, padding=1)  # created last: the same parameter init order as before
             nn.init.zeros_(last.weight)
@@ -56,6 +62,8 @@ class HybridRZF(nn.Module):
 
     @property
     def alpha(self) -> Tensor:
+        if self.alpha_fixed is not None:
+            return torch.tensor(self.alpha_fixed, device=self.alpha_raw.device)
         return F.softplus(self.alpha_raw)
 
     def forward(self, s: Tensor, h: Tensor, noise_var: Tensor | float) -> Tensor:

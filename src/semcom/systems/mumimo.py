@@ -4,16 +4,24 @@ One sample = K users' images and one channel realization H [N_f, N_t, K, M] of t
 
     images [B, K, 3, 32, 32] -> encoder (noise + scenario adaptation) -> N_sf x N_st complex symbols per
     user, unit energy -> OFDM grid with the paper's pilots (OFDM symbols 2 and 11, orthogonal across users)
-    -> precoder (hybrid learnable residual RZF, or classical RZF) -> channel y = H x + n (Es/N0 per resource
-    element, total transmit power 1 over the grid: :mod:`semcom.channels.precoding`) -> each user's lightweight decoder (pilot-guided attention) ->
-    reconstruction [B, K, 3, 32, 32] and class logits [B, K, C].
+    -> precoder (hybrid learnable residual RZF, or classical RZF) -> channel y = H x + n -> each user's lightweight
+    decoder (pilot-guided attention) -> reconstruction [B, K, 3, 32, 32] and class logits [B, K, C].
+
+SNR: total transmit power (1 per resource element, summed over the M antennas: :mod:`semcom.channels.precoding`)
+over each user's noise power N0 (noise CN(0, N0)). It is not Es/N0 at a user: the useful power a user receives
+depends on its channel and the precoder (``semcom mumimo`` records it per user as ``rx_power_db_user``).
 
 Variants (Section IV): ``full`` (Ours (Full)); ``no_pilot`` (Ours (w/o Pilot): no pilot-guided
 attention); ``rzf`` (Ours (RZF): classical RZF alpha = 1, no adaptation modules, no pilot attention);
 ``djscc`` (DJSCC adapted to MU-MIMO OFDM: the Bourtsoulatze encoder per user, classical RZF, its decoder
-symmetric to the encoder; same grid, channel and bandwidth). ``precoder="zf"`` gives the alpha = 0 case of
-Fig. 10 (RZF with alpha = 0, unguarded: it diverges on ill-conditioned channels; training stops with a clear
-message at the first NaN).
+symmetric to the encoder; same grid, channel and bandwidth; each user's receiver divides its data by the LS gain
+at its own pilots, :class:`semcom.channels.ofdm.MultiUserPilotReceiver`, since the precoded gain changes with
+the SNR). ``precoder="hybrid_zf"`` gives Fig. 10's alpha = 0 case (the hybrid precoder with alpha held at 0 and
+its residual network kept; unguarded ZF can diverge on ill-conditioned channels, and training stops with a
+clear message at the first NaN); ``precoder="zf"`` is classical ZF without the residual.
+
+Speed: ``fast_path=True`` (default) lays the convolutional networks out as NHWC with in-place ReLUs (the same
+function as the NCHW reference, tested); ``benchmarks/mumimo_step.py`` measures the step.
 
 Registered in :data:`semcom.systems.SYSTEMS` as ``li2025_mumimo`` (recipes: ``model.name: mumimo_semcom``,
 ``configs/mumimo/``), with its Lightning module :class:`MUMIMOModule` and typed recipe section
@@ -48,7 +56,7 @@ from semcom.checkpoint import sub_state
 from semcom.checks import images_01
 from semcom.errors import SemcomError
 from semcom.metrics import psnr_per_image
-from semcom.models.mumimo import AsymmetricEncoder, LightweightDecoder, SymmetricDJSCCDecoder
+from semcom.models.mumimo import AsymmetricEncoder, LightweightDecoder, SymmetricDJSCCDecoder, set_inplace_relu
 from semcom.models.precoders import HybridRZF
 from semcom.systems.registry import SystemSpec, register_system
 from semcom.training.base import TrainModule, build_sampler, to_float
@@ -68,9 +76,10 @@ class MUMIMOSemanticSystem(nn.Module):
     pilot_ref: Tensor
 
     def __init__(self, channel: nn.Module, num_subcarriers: int = 32, variant: str = "full", num_users: int = 4,
-                 num_antennas: int = 4, num_classes: int = 10, precoder: str | None = None, alpha_init: float = 1.0) -> None:
+                 num_antennas: int = 4, num_classes: int = 10, precoder: str | None = None, alpha_init: float = 1.0,
+                 fast_path: bool = True) -> None:
         super().__init__()
-        from semcom.channels.ofdm import OFDMGrid
+        from semcom.channels.ofdm import MultiUserPilotReceiver, OFDMGrid
         from semcom.models import create as create_model
 
         if variant not in VARIANTS:
@@ -80,9 +89,11 @@ class MUMIMOSemanticSystem(nn.Module):
         self.n_sym = self.grid.num_data_symbols  # N_sf x N_st per user
         pg = self.grid.pilot_grid()[0]  # [K, T, F]
         self.register_buffer("pilot_ref", torch.stack([pg.real, pg.imag], 1).float(), persistent=False)  # [K, 2, T, F]
+        self.receiver: nn.Module | None = None
         if variant == "djscc":
             self.encoder = create_model("djscc", k=self.n_sym)
             self.decoder = SymmetricDJSCCDecoder(self.n_sym, num_classes)
+            self.receiver = MultiUserPilotReceiver(self.grid)
         else:
             self.encoder = AsymmetricEncoder(self.n_sym, num_antennas, adaptation=variant in ("full", "no_pilot"))
             self.decoder = LightweightDecoder(self.grid.num_ofdm_symbols, num_subcarriers, self.grid.pilot_symbols,
@@ -90,15 +101,34 @@ class MUMIMOSemanticSystem(nn.Module):
         kind = precoder or ("hybrid_rzf" if variant in ("full", "no_pilot") else "rzf")
         if kind == "hybrid_rzf":
             self.precoder = HybridRZF(num_antennas, num_users, alpha_init=alpha_init)
+        elif kind == "hybrid_zf":  # Fig. 10: the hybrid precoder with alpha held at 0 (ZF), its residual kept
+            self.precoder = HybridRZF(num_antennas, num_users, alpha_init=alpha_init, alpha_fixed=0.0)
         elif kind in ("rzf", "zf"):  # classical; zf = RZF at alpha = 0 without the singular guard (Fig. 10)
             self.precoder = Precoder("rzf", alpha=alpha_init if kind == "rzf" else 0.0, normalization="grid")
         else:
-            raise SemcomError(f"precoder {kind!r}; expected hybrid_rzf, rzf or zf")
+            raise SemcomError(f"precoder {kind!r}; expected hybrid_rzf, hybrid_zf, rzf or zf")
         self.precoder_kind = kind
+        self.channels_last = False
+        self.use_fast_path(fast_path)
         # attached by the checkpoint loader: the training recipe, its epoch, where the channels come from
         self.recipe: dict[str, Any] = {}
         self.checkpoint_epoch: int | None = None
         self.channel_source_name = ""
+
+    def use_fast_path(self, enable: bool = True) -> None:
+        """The convolutional networks (encoder, decoder, the precoder's residual network) and their inputs laid out
+        as NHWC, their ReLUs in place (``enable``, the default), or the reference NCHW path with out-of-place ReLUs
+        (``benchmarks/mumimo_step.py`` measures one against the other). The same function either way: outputs
+        and gradients agree within float rounding (tested); NHWC avoids mkldnn's layout copies on CPUs and suits
+        cuDNN on GPUs."""
+        set_inplace_relu(self, enable)
+        fmt = torch.channels_last if enable else torch.contiguous_format
+        for part in (self.encoder, self.decoder, self.precoder):
+            if hasattr(part, "use_channels_last"):
+                part.use_channels_last(enable)
+            else:
+                part.to(memory_format=fmt)
+        self.channels_last = enable
 
     @property
     def channel_uses_per_user(self) -> int:
@@ -118,7 +148,9 @@ class MUMIMOSemanticSystem(nn.Module):
         n0 = n0.expand(b) if n0.ndim == 0 else n0
         # encoder -> unit-energy complex symbols per user
         if self.variant == "djscc":
-            z = self.encoder.encode(img.flatten(0, 1)).reshape(b, k, -1)
+            x_in = img.flatten(0, 1)
+            x_in = x_in.contiguous(memory_format=torch.channels_last) if self.channels_last else x_in
+            z = self.encoder.encode(x_in).reshape(b, k, -1)
         else:
             h_abs = h.abs().mean(2).permute(0, 2, 3, 1)  # [B, K, M, N_f]: |H| over frequency, per user and antenna
             z = self.encoder(img, n0, h_abs)
@@ -130,8 +162,8 @@ class MUMIMOSemanticSystem(nn.Module):
         y = self.channel(x, snr, h=h, generator=generator)  # [B, F, T, K]
         y_users = y.permute(0, 3, 2, 1)  # [B, K, T, F]
         y_real = torch.stack([y_users.real, y_users.imag], 2).flatten(0, 1).float()  # [B K, 2, T, F]
-        if self.variant == "djscc":
-            data = self.grid.unmap(y_users[:, None])[:, 0]  # [B, K, N_sym]
+        if self.receiver is not None:  # DJSCC: each user's data over its LS gain
+            data = self.receiver(y, n0)  # [B, K, N_sym]
             zr = torch.stack([data.real, data.imag], -1).flatten(0, 1).flatten(1).float()
             recon, logits = self.decoder(zr)
         else:
@@ -155,7 +187,7 @@ class MUMIMOSection:
     num_subcarriers: int = 32  # N_f: 32 | 64 | 128
     num_users: int = 4
     num_antennas: int = 4
-    precoder: Optional[str] = None  # null = the variant's (hybrid_rzf or rzf); zf = Fig. 10's alpha = 0
+    precoder: Optional[str] = None  # null = the variant's (hybrid_rzf or rzf); hybrid_zf = Fig. 10's alpha = 0
     alpha_init: float = 1.0
     ce_weight: float = 0.01  # weight of the cross-entropy next to the MSE
 

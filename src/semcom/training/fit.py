@@ -19,6 +19,7 @@ from lightning.pytorch.callbacks import Callback, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
+from semcom.allocator import retain_freed_memory
 from semcom.checkpoint import check_resume_compatible
 from semcom.data import atomic_write
 from semcom.errors import SemcomError
@@ -109,6 +110,7 @@ def _fit(recipe: dict[str, Any], out: Path, ckpt_dir: Path, ckpt_path: str | Non
          rank0: bool, quiet: bool, stack: ExitStack) -> dict[str, Any]:
     t = recipe["train"]
 
+    retain_freed_memory()  # large activations reused, not page-faulted in again each step (semcom.allocator)
     L.seed_everything(int(t["seed"]), workers=True, verbose=False)
     spec = spec_for(recipe)
     module: Any = spec.module(recipe)
