@@ -248,3 +248,17 @@ def test_sscc_report_from_small_runs(tmp_path) -> None:
     assert "umi/jpeg/4qam/1/2" in st["fig8"]
     assert (tmp_path / "fig8_nf32.png").exists() and (tmp_path / "p2p_vs_djscc.png").exists()
     assert "paper's convention" in (tmp_path / "README.md").read_text()
+
+
+def test_mean_interval_normal_approximation() -> None:
+    import statistics
+
+    from semcom.metrics.intervals import mean_interval
+
+    vals = [0.1 * i for i in range(400)]
+    m, lo, hi = mean_interval(vals)
+    half = 1.959964 * statistics.stdev(vals) / 20.0
+    assert m == pytest.approx(19.95) and hi - m == pytest.approx(half, rel=1e-6) and m - lo == pytest.approx(half, rel=1e-6)
+    assert mean_interval(vals, level=0.5)[2] - m < half
+    with pytest.raises(ValueError, match=">= 2 values"):
+        mean_interval([1.0])

@@ -101,7 +101,8 @@ class MUMIMOAdapter:
             out = system(x, snr_db, generator=generator)
             rec, flat = out["recon"].flatten(0, 1), x.flatten(0, 1)
             rx = (out["h"] @ out["x"][..., None])[..., 0].abs().pow(2).mean((1, 2))  # [B, K]: received signal power
-            return {"rx_power": rx.double().cpu(),"psnr": psnr_per_image(rec, flat).reshape(-1, ku), "ssim": ssim_per_image(rec, flat).reshape(-1, ku),
+            return {"rx_power": rx.double(), "psnr": psnr_per_image(rec, flat).reshape(-1, ku),
+                    "ssim": ssim_per_image(rec, flat).reshape(-1, ku),
                     "ms_ssim": ms_ssim_per_image(rec, flat, settings=ms).reshape(-1, ku),
                     "accuracy": (out["logits"].argmax(-1).cpu() == y).float()}
 

@@ -15,12 +15,14 @@ import csv
 import json
 import re
 import shutil
+import statistics
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from semcom.data import atomic_write
 from semcom.evaluation.results import read_results
+from semcom.metrics.intervals import mean_interval
 from semcom.reports.common import curve, pyplot, save_png, training_table
 from semcom.reports.facts import checkpoint_recipes, count, dig, render, run_summaries, training_facts
 
@@ -142,7 +144,6 @@ CONTRASTS = [
     ("scenario adaptation: Full's RMa - UMi minus RZF's", "psnr",
      (("full", "rma"), ("full", "umi"), ("rzf", "rma"), ("rzf", "umi")), 1.0),
 ]
-Z95 = 1.959964  # two-sided 95 % normal quantile; >= 250 samples per difference
 
 
 def paired_interval(a: list[float], b: list[float]) -> dict[str, float]:
@@ -151,12 +152,8 @@ def paired_interval(a: list[float], b: list[float]) -> dict[str, float]:
     are the independent units."""
     if len(a) != len(b) or len(a) < 2:
         raise ValueError(f"paired samples of equal length >= 2 expected, got {len(a)} and {len(b)}")
-    d = [x - y for x, y in zip(a, b)]
-    n = len(d)
-    m = sum(d) / n
-    sd = (sum((x - m) ** 2 for x in d) / (n - 1)) ** 0.5
-    half = Z95 * sd / n ** 0.5
-    return {"mean": m, "lo": m - half, "hi": m + half, "n": n}
+    m, lo, hi = mean_interval([x - y for x, y in zip(a, b)])
+    return {"mean": m, "lo": lo, "hi": hi, "n": len(a)}
 
 
 def verdict(iv: dict[str, float], paper: float | None) -> str:
@@ -221,8 +218,8 @@ def condition_numbers(bank: Path) -> dict[str, Any] | None:
 
     if not (bank / "meta.json").exists():
         return None
-    h = ChannelBank.open(bank).draw(len(ChannelBank.open(bank)), torch.Generator().manual_seed(0))[:, :, 0]
-    c = torch.linalg.cond(h.to(torch.complex128)).flatten()
+    h = torch.from_numpy(ChannelBank.open(bank).h[:, :, 0].astype("complex128"))  # every realization, once
+    c = torch.linalg.cond(h).flatten()
     q = torch.quantile(c, torch.tensor([0.5, 0.9, 0.99, 0.999], dtype=c.dtype))
     return {"median": float(q[0]), "p90": float(q[1]), "p99": float(q[2]), "p99_9": float(q[3]), "max": float(c.max()),
             "share_above_1e2": float((c > 1e2).double().mean()), "share_above_1e3": float((c > 1e3).double().mean()),
@@ -231,14 +228,9 @@ def condition_numbers(bank: Path) -> dict[str, Any] | None:
 
 def loss_spikes(loss: list[float], window: int = 10, factor: float = 2.0) -> dict[str, Any]:
     """Logged training losses more than ``factor`` times the median of the ``window`` losses before them."""
-    spikes = []
-    for i in range(window, len(loss)):
-        prev = sorted(loss[i - window:i])[window // 2]
-        if loss[i] > factor * prev:
-            spikes.append(i)
-    return {"logged_losses": len(loss), "spikes": len(spikes), "factor": factor, "window": window,
-            "max_over_running_median": round(max((loss[i] / sorted(loss[i - window:i])[window // 2]
-                                                  for i in range(window, len(loss))), default=float("nan")), 3)}
+    ratios = [loss[i] / statistics.median_high(loss[i - window:i]) for i in range(window, len(loss))]
+    return {"logged_losses": len(loss), "spikes": sum(r > factor for r in ratios), "factor": factor, "window": window,
+            "max_over_running_median": round(max(ratios, default=float("nan")), 3)}
 
 
 def plot_metric(res: dict[str, Any], key: str, out: Path, ylabel: str) -> Path:

@@ -56,7 +56,13 @@ from semcom.checkpoint import sub_state
 from semcom.checks import images_01
 from semcom.errors import SemcomError
 from semcom.metrics import psnr_per_image
-from semcom.models.mumimo import AsymmetricEncoder, LightweightDecoder, SymmetricDJSCCDecoder, set_inplace_relu
+from semcom.models.mumimo import (
+    AsymmetricEncoder,
+    LightweightDecoder,
+    SymmetricDJSCCDecoder,
+    as_layout,
+    set_inplace_relu,
+)
 from semcom.models.precoders import HybridRZF
 from semcom.systems.registry import SystemSpec, register_system
 from semcom.training.base import TrainModule, build_sampler, to_float
@@ -148,9 +154,7 @@ class MUMIMOSemanticSystem(nn.Module):
         n0 = n0.expand(b) if n0.ndim == 0 else n0
         # encoder -> unit-energy complex symbols per user
         if self.variant == "djscc":
-            x_in = img.flatten(0, 1)
-            x_in = x_in.contiguous(memory_format=torch.channels_last) if self.channels_last else x_in
-            z = self.encoder.encode(x_in).reshape(b, k, -1)
+            z = self.encoder.encode(as_layout(img.flatten(0, 1), self.channels_last)).reshape(b, k, -1)
         else:
             h_abs = h.abs().mean(2).permute(0, 2, 3, 1)  # [B, K, M, N_f]: |H| over frequency, per user and antenna
             z = self.encoder(img, n0, h_abs)
