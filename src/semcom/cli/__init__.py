@@ -3,14 +3,16 @@
 * :mod:`semcom.cli.train`: ``train``, ``demo``, ``export``, ``models``, ``systems``, ``samplers``;
 * :mod:`semcom.cli.evaluate`: ``eval``, ``merge``, ``plot``, ``mismatch``, ``ldm``, ``mumimo``;
 * :mod:`semcom.cli.phy`: ``channels generate``, ``bler``, ``baseline``, ``complexity``;
-* :mod:`semcom.cli.report`: ``report``.
+* :mod:`semcom.cli.report`: ``report``;
+* :mod:`semcom.cli.sweep`: ``sweep``.
 
 Shared options, their checks and the command-line record: :mod:`semcom.cli.common`. Every tool is
 reachable as ``semcom.cli.main(argv)`` (tests call it that way).
 
 Exit statuses: 0 done; 2 bad input (one line ``error: ...`` on stderr, nothing written, no traceback), also
 for a mistyped option or value; 130 interrupted (Ctrl-C, one line, at any point including start-up); 1 an
-error of the machine (disk full and the like), one line.
+error of the machine (disk full and the like), one line; 3 (``sweep``) some trials failed, each listed with its
+error line.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def _run(args: list[str]) -> int:
     from semcom.cli import evaluate as _evaluate  # noqa: F401  (registers the verbs)
     from semcom.cli import phy as _phy  # noqa: F401
     from semcom.cli import report as _report  # noqa: F401
+    from semcom.cli import sweep as _sweep  # noqa: F401
     from semcom.cli import train as _train  # noqa: F401
     from semcom.cli.common import app, set_argv
     from semcom.errors import SemcomError
@@ -85,7 +88,7 @@ def _run(args: list[str]) -> int:
 
 def __getattr__(name: str) -> Any:
     if name == "app":  # the Typer app with every verb registered (imported on first use)
-        from semcom.cli import evaluate, phy, report, train  # noqa: F401
+        from semcom.cli import evaluate, phy, report, sweep, train  # noqa: F401
         from semcom.cli.common import app
 
         return app

@@ -259,9 +259,11 @@ def report(folder: Path) -> dict[str, Any]:
         c.update(curves(r))
     claims: dict[str, Any] = {"psnr_reduction": next(iter(res.values()))["psnr_reduction"] if res else None}
     md = render("dlps", setup_facts(folder, res)) + [""]
-    expected = [f"fig3_k88_{m}{sfx}" for m in ("dlps", "blps", "lvlps") for sfx in ("", "_seed1", "_seed2", "_seed3")]
-    expected += ["fig4_k264_dlps"] + [f"fig4_k264_snr{t}dB" for t in (0, 4, 8, 12, 16)]
-    missing = [m for m in expected if not any(k[0] == m for k in c)]
+    groups = fig3_groups(c)  # seed 0 is fig3_k88_M or fig3_k88_M_seed0 (the sweep's name)
+    missing = [f"fig3_k88_{m}" + (f"_seed{sd}" if sd else "") for m in ("dlps", "blps", "lvlps") for sd in range(4)
+               if sd not in groups.get(m, {})]
+    expected = ["fig4_k264_dlps"] + [f"fig4_k264_snr{t}dB" for t in (0, 4, 8, 12, 16)]
+    missing += [m for m in expected if not any(k[0] == m for k in c)]
     if missing:
         md += ["## Not yet evaluated", "",
                "These models of the reproduction are not in the results yet (not trained, or trained but not",

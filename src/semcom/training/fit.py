@@ -129,7 +129,8 @@ def _fit(recipe: dict[str, Any], out: Path, ckpt_dir: Path, ckpt_path: str | Non
                                  save_top_k=-1, every_n_epochs=1, save_last=True)
     meter = _Throughput()
     trainer = L.Trainer(
-        max_epochs=int(t["epochs"]), accelerator=t["accelerator"], devices=t["devices"], strategy=t["strategy"],
+        max_epochs=int(t["epochs"]), accelerator=t["accelerator"], devices=t["devices"], num_nodes=int(t.get("num_nodes", 1)),
+        strategy=t["strategy"],
         precision=t["precision"], default_root_dir=str(out), plugins=[AtomicCheckpointIO()],
         callbacks=[checkpoint, meter],
         logger=[CSVLogger(str(out), name="logs", version=""), TensorBoardLogger(str(out), name="tb", version="")],

@@ -59,6 +59,7 @@ class TrainCfg:
     seed: int = 0
     accelerator: str = "auto"  # cpu | gpu | auto
     devices: Any = 1  # int, list or "auto"; several -> DDP
+    num_nodes: int = 1  # machines of one DDP training (torchrun or SLURM sets the ranks; README: multi-node)
     strategy: str = "auto"
     precision: str = "32-true"
     val_snr_db: list[float] = field(default_factory=lambda: [0.0, 10.0, 20.0])
@@ -207,6 +208,7 @@ def validate(r: dict[str, Any], origin: str = "recipe") -> None:
     checks.in_range(t.get("lr"), _at(origin, "train.lr"), 0.0, None, low_open=True)
     checks.positive_int(t.get("seed"), _at(origin, "train.seed"), minimum=0)
     checks.positive_int(t.get("log_every_n_steps"), _at(origin, "train.log_every_n_steps"))
+    checks.positive_int(t.get("num_nodes", 1), _at(origin, "train.num_nodes"))
     if t.get("limit_train_batches") is not None:
         checks.positive_int(t["limit_train_batches"], _at(origin, "train.limit_train_batches"))
     checks.choice(t.get("accelerator"), _at(origin, "train.accelerator"), ACCELERATORS)
