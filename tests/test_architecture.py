@@ -19,7 +19,7 @@ NEVER = {
     "evaluation": ("sweeps", "reports", "cli"),
     "baselines": ("sweeps", "reports", "cli"),
     "sweeps": ("reports", "cli"),
-    "reports": ("sweeps", "cli"),
+    "reports": ("cli",),
 }
 
 

@@ -10,6 +10,7 @@ import pytest
 from semcom.cli import main
 
 G = str(Path(__file__).with_name("golden") / "tiny_djscc.ckpt")
+SWEEP = str(Path(__file__).with_name("golden") / "tiny_sweep.yaml")
 
 BAD = {
     # every verb: an option with a bad type, range, finiteness or existence
@@ -30,6 +31,9 @@ BAD = {
     "complexity": [["--repeats", "0"], ["--nf", "0"], ["--device", "cuda"]],
     "demo": [["--epochs", "0"], ["--k", "-1"]],
     "report": [["nosuchreport"]],
+    "sweep": [["--launcher", "mars"], ["--workers", "0"], ["--threads", "0"], ["--dry-run", "--merge-only"],
+              ["train.epochs=0"], ["nokey"], ["sampler.nme=1"], ["--partition", "gpu"], ["--launcher", "ray",
+              "--cpus-per-trial", "nan"], ["--launcher", "slurm", "--mem-gb", "inf"], ["--launcher", "slurm", "--time-min", "0"]],
 }
 NEEDS_CKPT = {"eval", "mismatch"}
 
@@ -49,6 +53,8 @@ def test_bad_option_one_line_exit_2_nothing_written(tmp_path: Path, capsys: pyte
         argv += ["--codec", G]
     if verb == "mumimo":
         argv.append(G)
+    if verb == "sweep":
+        argv.append(SWEEP)
     if verb in ("merge", "plot"):
         argv.append(str(tmp_path / "missing.json") if verb == "merge" else G)
     argv += opts
@@ -96,9 +102,9 @@ def test_bad_files_and_recipes(tmp_path: Path, capsys: pytest.CaptureFixture[str
 # Not a list of known mistakes: the options are read off the Typer app, so a verb or option added later is
 # fuzzed too. Values that no such option may accept: not a number, NaN / infinities for floats, below the
 # declared minimum for ints, a missing file for an input path.
-OUTPUT_PATHS = {"--out", "--collect"}
+OUTPUT_PATHS = {"--out", "--collect", "--results"}
 BASE = {"eval": [G], "mismatch": [G], "mumimo": [G], "ldm": ["--codec", G], "plot": [G], "merge": [G],
-        "export": [G], "train": [], "report": ["dlps"]}
+        "export": [G], "train": [], "report": ["dlps"], "sweep": [SWEEP]}
 
 
 def _generated_cases() -> list[tuple[str, str, str]]:

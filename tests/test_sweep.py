@@ -245,3 +245,60 @@ def test_multi_node_ddp_through_torchrun_equals_one_node(tmp_path: Path) -> None
     a = torch.load(tmp_path / "runs" / "two_nodes" / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
     b = torch.load(tmp_path / "runs" / "one_node" / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out: dict = {}
+    for k, v in d.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+def test_ported_sweeps_train_what_the_committed_results_were_trained_with(monkeypatch: pytest.MonkeyPatch) -> None:
+    """configs/sweeps/robust.yaml has a trial per committed run of results/robust with its image passes, and
+    configs/sweeps/dlps_fig3.yaml trains each committed Fig. 3 checkpoint's recipe (seed 0 named _seed0)."""
+    from semcom.checkpoint import read_checkpoint
+
+    monkeypatch.chdir(ROOT)
+    for var in ("SEMCOM_ROBUST_EPOCHS", "SEMCOM_ROBUST_EPOCHS_CORE", "SEMCOM_EVAL_LIMIT", "SEMCOM_DEVICE"):
+        monkeypatch.delenv(var, raising=False)
+    robust = {t.name: t.recipe for t in load_sweep("configs/sweeps/robust.yaml").trials}
+    committed = {p.name.removesuffix(".summary.json"): json.loads(p.read_text())
+                 for p in (ROOT / "results" / "robust" / "train").glob("*.summary.json")}
+    assert set(robust) == set(committed)
+    for name, summary in committed.items():
+        r = robust[name]
+        assert r["train"]["epochs"] * r["data"]["limit_train"] == summary["train_images"], name
+    fig3 = {t.name: t.recipe for t in load_sweep("configs/sweeps/dlps_fig3.yaml").trials}
+    assert len(fig3) == 12
+    for ckpt in sorted((ROOT / "results" / "dlps" / "checkpoints").glob("fig3_k88_*.ckpt")):
+        old = read_checkpoint(ckpt)["recipe"]
+        seed = old["train"]["seed"]
+        new = fig3[f"fig3_k88_{old['sampler']['name']}_seed{seed}"]
+        a, b = _flat(old), _flat(new)
+        ignore = ("name", "train.out_dir", "train.progress_bar", "train.accelerator", "train.num_nodes")
+        # keys the recipe schema gained after these checkpoints were trained hold their defaults: compare the rest
+        diff = {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k) and k not in ignore}
+        assert not diff, (ckpt.name, diff)
+
+
+def test_committed_sweep_benchmark_records_each_launcher() -> None:
+    res = json.loads((ROOT / "results" / "benchmarks" / "sweep_cpu.json").read_text())
+    assert res["trials"] == 4 and res["by_hand_s"] > 0
+    for launcher in ("local", "ray"):
+        one, two = res[f"{launcher}_1_workers"], res[f"{launcher}_2_workers"]
+        assert one["rows_equal_by_hand"] and two["rows_equal_by_hand"]
+        assert one["overhead_per_trial_s"] == pytest.approx((one["wall_s"] - res["by_hand_s"]) / 4, abs=0.01)
+        assert two["speedup_over_sequential_by_hand"] == pytest.approx(res["by_hand_s"] / two["wall_s"], abs=1e-3)
+    assert res["local_2_workers"]["speedup_over_sequential_by_hand"] > 1.0
+
+
+@pytest.mark.parametrize("name", ["dlps_fig3", "dlps_fig3x", "robust"])
+def test_committed_sweep_files_load_and_their_evaluations_parse(name: str, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(ROOT)
+    assert main(["sweep", f"configs/sweeps/{name}.yaml", "--dry-run", "--out", "/tmp/semcom-no-such-sweep"]) == 0
+    assert "trials to run" in capsys.readouterr().out

@@ -47,6 +47,8 @@ def sweep(
     threads: Annotated[Optional[int], typer.Option(min=1, help="CPU threads per trial (default: the file's, else 1)")] = None,
     gpus: Annotated[Optional[str], typer.Option(help="local: GPUs to share out, e.g. 0,1 (worker i gets one of them)")] = None,
     out: Annotated[Optional[Path], typer.Option(help="sweep folder (default: the file's `out`, else runs/sweeps/NAME)")] = None,
+    results: Annotated[Optional[Path], typer.Option(help="folder of the merged results (default: the file's "
+                                                         "`results`, else the sweep folder)")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="list the trials and their state; run nothing")] = False,
     merge_only: Annotated[bool, typer.Option("--merge-only", help="merge the finished trials' results; run nothing")] = False,
     ray_address: Annotated[Optional[str], typer.Option(help="ray: address of an existing cluster (default: a local instance)")] = None,
@@ -63,7 +65,7 @@ def sweep(
     wait: Annotated[bool, typer.Option("--wait", help="slurm: wait for the array to finish, then merge")] = False,
 ) -> None:
     """Run a sweep: every trial is `semcom train` (resumable) plus its evaluations; finished trials are skipped,
-    failed ones listed (exit status 3); each evaluation's results are merged into OUT/NAME.json."""
+    failed ones listed (exit status 3); each evaluation's results are merged into RESULTS/NAME.json."""
     from semcom.sweeps import check_reruns, pending, run_sweep
     from semcom.sweeps.launchers import default_workers, make_launcher
     from semcom.sweeps.merge import merge_sweep
@@ -86,7 +88,12 @@ def sweep(
     if stray:
         owner = next(n for n, opts in belongs.items() if stray[0] in opts)
         raise SemcomError(f"{stray[0]} is an option of --launcher {owner}, not of --launcher {launcher}")
-    spec = load_sweep(file, list(overrides or []), out=out, threads=threads)
+    from semcom import checks
+
+    for opt, value in (("--cpus-per-trial", cpus_per_trial), ("--gpus-per-trial", gpus_per_trial), ("--mem-gb", mem_gb)):
+        if value is not None:
+            checks.in_range(value, opt, 0.0, 1e6)
+    spec = load_sweep(file, list(overrides or []), out=out, threads=threads, results=results)
     check_evaluations(spec)
     options: dict[str, Any] = {"workers": workers}
     if launcher == "local":

@@ -111,9 +111,13 @@ def claim_b(c: dict[tuple[str, str, str], dict[float, float]], panel: tuple[str,
         if m and m.group(2) is not None:
             dedicated[float(m.group(2))] = model
     dedicated = {t: m for t, m in dedicated.items() if (m, *panel) in c}
-    if dlps is None or not dedicated or (dlps, *panel) not in c:
+    if dlps is None or (dlps, *panel) not in c:
         return {"available": False}
     d_curve = c[(dlps, *panel)]
+    # a model is judged at its own training SNR: one whose SNR is not on the evaluated grid is left out
+    dedicated = {t: m for t, m in dedicated.items() if t in c[(m, *panel)] and t in d_curve}
+    if not dedicated:
+        return {"available": False}
     out: dict[str, Any] = {"available": True, "away_db": away_db, "dedicated": {}}
     for s_train, model in sorted(dedicated.items()):
         curve = c[(model, *panel)]

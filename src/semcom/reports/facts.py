@@ -18,7 +18,7 @@ from typing import Any
 from semcom.errors import SemcomError
 
 __all__ = ["checkpoint_recipes", "count", "dig", "epoch_images", "grid_text", "one", "render", "run_summaries",
-           "script_recipes", "training_facts"]
+           "script_recipes", "sweep_recipes", "training_facts"]
 
 
 def render(name: str, facts: Mapping[str, Any]) -> list[str]:
@@ -95,6 +95,16 @@ def script_recipes(script: Path) -> dict[str, dict[str, Any]]:
             name = recipe["name"] if any(o.startswith("name=") for o in over) else f"{Path(tokens[i]).stem} (loop)"
             out[name] = recipe
     return out
+
+
+def sweep_recipes(path: Path) -> dict[str, dict[str, Any]]:
+    """{trial: recipe} of a sweep file (:mod:`semcom.sweeps.spec`), with each trial's name and run folder
+    as the sweep sets them; {} when the file does not exist."""
+    from semcom.sweeps.spec import load_sweep
+
+    if not Path(path).exists():
+        return {}
+    return {t.name: t.recipe for t in load_sweep(path).trials}
 
 
 def dig(d: Mapping[str, Any], path: str) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 from semcom.data import atomic_write
 from semcom.evaluation.results import read_results
-from semcom.reports.facts import dig, epoch_images, one, render, run_summaries, script_recipes, training_facts
+from semcom.reports.facts import dig, epoch_images, one, render, run_summaries, sweep_recipes, training_facts
 from semcom.training.summary import read_summary, wall_time_text
 
 
@@ -83,13 +83,13 @@ def _status(gap: float, h: float) -> str:
     return "+" if gap - h > 0 else "-" if gap + h < 0 else "~"
 
 
-def setup_facts(folder: Path, script: Path = Path("scripts/robust_cpu.sh"),
+def setup_facts(folder: Path, sweep: Path = Path("configs/sweeps/robust.yaml"),
                 adjscc_recipe: Path = Path("configs/robust/adjscc_awgn.yaml")) -> dict[str, str]:
-    """The settings the report states: the runs of ``script`` (its configs with their literal overrides), the
-    summaries and the result headers (see :mod:`semcom.reports.facts`)."""
+    """The settings the report states: the trials of ``sweep`` (the sweep file ``scripts/robust_cpu.sh`` runs),
+    the summaries and the result headers (see :mod:`semcom.reports.facts`)."""
     from semcom.training.recipe import load_recipe, to_dict
 
-    runs = script_recipes(script)
+    runs = sweep_recipes(sweep)
     summaries = run_summaries(folder)
     facts = training_facts(runs)
     known = {k: epoch_images(s) for k, s in summaries.items()}

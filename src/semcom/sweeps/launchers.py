@@ -18,6 +18,7 @@ and runs :func:`semcom.sweeps.trial.run_trial` on each, one trial per worker; it
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import threading
 import time
@@ -174,7 +175,7 @@ class SlurmLauncher:
         except ImportError:
             raise SemcomError("--launcher slurm needs submitit: pip install 'semcom[slurm]'") from None
         try:
-            ex = submitit.SlurmExecutor(folder=str(folder), python=sys.executable)
+            ex = submitit.SlurmExecutor(folder=str(folder), python=shlex.quote(sys.executable))
         except RuntimeError as exc:  # no srun on this machine
             raise SemcomError(f"--launcher slurm: {exc} (run the sweep on a SLURM login node)") from None
         params: dict[str, Any] = {"job_name": job_name, "time": int(self.time_min), "cpus_per_task": self.cpus_per_task,

@@ -2,7 +2,7 @@
 
 For every evaluation ``E`` of the sweep, the ``<trial>/eval/E.json`` of the trials that finished are merged
 (:func:`semcom.evaluation.results.merge_results`: same dataset, seed and settings, one model per trial) into
-``<out>/E.json`` (+ ``.csv``; ``.png`` for ``eval`` unless ``no_plot``; ``.md`` and the heat map for
+``<results>/E.json`` (the sweep's ``results`` folder, default its ``out``; + ``.csv``; ``.png`` for ``eval`` unless ``no_plot``; ``.md`` and the heat map for
 ``mismatch``, recomputed over all the merged models), with a ``sweep`` entry recording the sweep file (its path
 and content), the command-line overrides, the launcher and every trial's name, overrides, status and error.
 ``<out>/sweep.json`` is the table of trials. Since every point of every evaluation draws its noise from a
@@ -29,7 +29,7 @@ def sweep_record(sweep: Sweep, launcher: dict[str, Any] | None, states: dict[str
     """What a merged result records about the sweep that made it."""
     return {
         "name": sweep.name, "file": sweep.file, "spec": sweep.raw, "cli_overrides": list(sweep.cli_overrides),
-        "out": sweep.out, "launcher": launcher, "command": command,
+        "out": sweep.out, "results": sweep.results, "launcher": launcher, "command": command,
         "trials": [{"name": t.name, "values": t.values, "recipe": t.recipe_file, "overrides": list(t.overrides),
                     "status": (states.get(t.name) or {}).get("status", "not run"),
                     "error": (states.get(t.name) or {}).get("error")} for t in sweep.trials]}
@@ -39,7 +39,7 @@ def merge_sweep(sweep: Sweep, launcher: dict[str, Any] | None = None, command: s
                 log: Any = print) -> dict[str, Any]:
     """Merge every evaluation over the trials that finished it; write ``sweep.json``. Returns
     ``{"states": {trial: state}, "files": {evaluation: [paths]}, "missing": {evaluation: [trials]}}``."""
-    out = Path(sweep.out)
+    out = Path(sweep.results)
     states = {t.name: (read_state(t) or {"name": t.name, "status": "not run", "error": None}) for t in sweep.trials}
     record = sweep_record(sweep, launcher, states, command)
     files: dict[str, list[str]] = {}
@@ -73,5 +73,5 @@ def merge_sweep(sweep: Sweep, launcher: dict[str, Any] | None = None, command: s
     summary = {**record, "merged": files, "missing": missing,
                "states": {n: {k: s.get(k) for k in ("status", "error", "train", "evaluations", "wall_s", "host")}
                           for n, s in states.items()}}
-    atomic_write(out / "sweep.json", lambda p: p.write_text(json.dumps(summary, indent=1, default=str) + "\n"))
+    atomic_write(Path(sweep.out) / "sweep.json", lambda p: p.write_text(json.dumps(summary, indent=1, default=str) + "\n"))
     return {"states": states, "files": files, "missing": missing}

@@ -11,7 +11,8 @@ A sweep file (YAML, read with the recipes' configuration library, OmegaConf)::
     include:                                     # extra trials beside the grid (recipe keys, `recipe`, `name`)
       - {recipe: configs/dlps/fig4_k264_dlps.yaml}
     trial_name: "fig3_k88_{sampler.name}_seed{train.seed}"   # Python format over the trial's whole recipe
-    out: runs/sweeps/dlps_fig3                   # sweep folder: runs/<trial>/ per trial, merged results
+    out: runs/sweeps/dlps_fig3                   # sweep folder: runs/<trial>/ per trial, sweep.json
+    results: results/dlps                        # where the merged results go (default: out)
     threads: 1                                   # CPU threads per trial (OMP_NUM_THREADS)
     evaluate:                                    # after each training, on its last.ckpt
       - name: fig3                               # -> <trial>/eval/fig3.json, merged into out/fig3.json
@@ -49,7 +50,7 @@ __all__ = ["EVAL_COMMANDS", "Evaluation", "Sweep", "Trial", "load_sweep", "optio
 #: the evaluation verbs a sweep can run on a trial's checkpoint (each takes checkpoints as arguments and
 #: writes ``--out/--name`` .json in the one result schema)
 EVAL_COMMANDS = ("eval", "mismatch", "mumimo")
-TOP_KEYS = ("name", "recipe", "overrides", "axes", "include", "trial_name", "out", "threads", "evaluate")
+TOP_KEYS = ("name", "recipe", "overrides", "axes", "include", "trial_name", "out", "results", "threads", "evaluate")
 EVAL_KEYS = ("name", "command", "trials", "options")
 #: options the sweep sets itself on every evaluation
 RESERVED_OPTIONS = ("out", "name")
@@ -105,6 +106,7 @@ class Sweep:
     name: str
     file: str
     out: str
+    results: str
     trials: tuple[Trial, ...]
     evaluations: tuple[Evaluation, ...]
     raw: dict[str, Any]
@@ -240,13 +242,14 @@ def _evaluations(raw: Any, file: Path) -> tuple[Evaluation, ...]:
 
 
 def load_sweep(path: str | Path, overrides: list[str] | None = None, out: str | Path | None = None,
-               threads: int | None = None, cwd: str | Path | None = None) -> Sweep:
+               threads: int | None = None, cwd: str | Path | None = None, results: str | Path | None = None) -> Sweep:
     """Read and expand a sweep file; every trial's recipe is loaded (so checked) before this returns.
 
     Args:
         path: the sweep file.
         overrides: ``key=value`` recipe overrides for every trial (the command line's).
         out: the sweep folder (default: the file's ``out``, else ``runs/sweeps/<name>``).
+        results: the folder of the merged results (default: the file's ``results``, else ``out``).
         threads: CPU threads per trial (default: the file's ``threads``, else 1).
         cwd: the folder relative paths are read from (default: the current one).
     """
@@ -267,6 +270,8 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, out: str | 
     fixed += list(overrides or [])
     out_dir = Path(out or raw.get("out") or Path("runs") / "sweeps" / name).expanduser()
     out_dir = (out_dir if out_dir.is_absolute() else base / out_dir).resolve()
+    res_dir = Path(results or raw.get("results") or out_dir).expanduser()
+    res_dir = (res_dir if res_dir.is_absolute() else base / res_dir).resolve()
     n_threads = checks.positive_int(threads if threads is not None else raw.get("threads", 1),
                                     f"sweep file {file}: threads")
     axes = _mapping(raw.get("axes"), f"sweep file {file}: axes")
@@ -329,4 +334,4 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None, out: str | 
     for e in evaluations:
         if not any(e.applies(n) for n in names):
             raise SemcomError(f"sweep file {file}: evaluation {e.name!r} matches no trial (trials: {list(e.trials)})")
-    return Sweep(name, str(file.resolve()), str(out_dir), tuple(trials), evaluations, raw, tuple(overrides or []))
+    return Sweep(name, str(file.resolve()), str(out_dir), str(res_dir), tuple(trials), evaluations, raw, tuple(overrides or []))
