@@ -158,6 +158,12 @@ def test_relaunch_skips_finished_trials(local_sweep: tuple[Path, Path, int], cap
     # a finished trial with other settings is refused, not skipped or mixed
     assert main(["sweep", str(tmp / "sweep.yaml"), "train.batch_size=8"]) == 2
     assert "was run with another recipe (train.batch_size: 16 there, 8 now)" in capsys.readouterr().err
+    # more epochs: allowed (the trials resume from their last checkpoint)
+    from semcom.sweeps import check_reruns, pending
+
+    longer = load_sweep(tmp / "sweep.yaml", ["train.epochs=2"])
+    check_reruns(longer)
+    assert [t.name for t in pending(longer)] == [t.name for t in longer.trials]
 
 
 def test_ray_launcher_equals_local(local_sweep: tuple[Path, Path, int], tmp_path: Path) -> None:

@@ -255,3 +255,80 @@ def mumimo_bler(link: MUMIMOOFDMLink, ebno_db: list[float], num_slots: int, batc
                 seed: int = 0) -> list[dict[str, float]]:
     """BLER (one codeword per user and slot) and BER of ``link`` at each Eb/N0."""
     return _error_rates(lambda e, b, g: link(e, b, generator=g), ebno_db, num_slots, batch_size, seed, link.k)
+
+
+#: modulation orders of the QAM modem (square Gray-coded QAM of Sionna's constellation)
+QAM_ORDERS = (4, 16, 64, 256)
+
+
+def qam_symbol_error_rate(order: int, snr_db: float | Tensor) -> Tensor:
+    """Exact symbol error rate of square Gray-coded M-QAM with unit average energy over AWGN at Es/N0 =
+    ``snr_db`` with nearest-point (hard) decisions: P_s = 1 - (1 - p)^2, p = 2 (1 - 1/sqrt(M)) Q(sqrt(3 Es/N0 /
+    (M - 1))), Q(x) = erfc(x / sqrt(2)) / 2 (Proakis, Digital Communications, eq. 4.3-30)."""
+    if order not in QAM_ORDERS:
+        raise SemcomError(f"modulation order {order} is not a supported square QAM order; expected one of {QAM_ORDERS}")
+    es_n0 = 10.0 ** (torch.as_tensor(snr_db, dtype=torch.float64) / 10.0)
+    p = 2.0 * (1.0 - 1.0 / math.sqrt(order)) * 0.5 * torch.erfc(torch.sqrt(3.0 * es_n0 / (order - 1)) / math.sqrt(2.0))
+    return 1.0 - (1.0 - p) ** 2
+
+
+class QAMModem(nn.Module):
+    """Index <-> QAM symbol: Sionna's Gray-coded square M-QAM constellation (unit average energy over the M
+    points) and its hard-decision symbol demapper (nearest point). The index of a point is its bit label read
+    as a binary number, as in Sionna's ``Mapper``.
+
+    Args:
+        order: M in :data:`QAM_ORDERS` (4, 16, 64, 256).
+
+    ``modulate(idx)``: int64 [...] in [0, M) -> complex64 [...] points. ``modulate_onehot(w)``: float [..., M]
+    (one-hot, possibly with a straight-through gradient) -> complex64 [...] = w @ points (differentiable in w).
+    ``demodulate(y)``: complex [...] (equalized received symbols) -> int64 [...] hard decisions.
+    """
+
+    points: Tensor
+
+    def __init__(self, order: int = 16) -> None:
+        super().__init__()
+        if order not in QAM_ORDERS:
+            raise SemcomError(f"modulation order {order} is not a supported square QAM order (a codebook size must "
+                              f"be one); expected one of {QAM_ORDERS}")
+        import_sionna()
+        from sionna.phy.mapping import Constellation, SymbolDemapper
+
+        self.order = order
+        self.bits_per_symbol = int(math.log2(order))
+        constellation = Constellation("qam", self.bits_per_symbol)
+        points = constellation.points
+        self.register_buffer("points", torch.as_tensor(points).to(torch.complex64).detach().clone(), persistent=False)
+        self._demapper = SymbolDemapper(constellation=constellation, hard_out=True)
+
+    def extra_repr(self) -> str:
+        return f"order={self.order}"
+
+    def error_rates(self, snr_db: float) -> Tensor:
+        """Exact probability [M] that each point is decided wrong over AWGN at Es/N0 = ``snr_db`` (nearest-point
+        decisions): per dimension an outer PAM level errs with q, an inner one with 2q, q = Q(d / (2 sigma));
+        the mean over the M points is :func:`qam_symbol_error_rate`. With the usage of the indices a system
+        sends, sum(usage * error_rates) is its expected index error rate."""
+        pts = self.points.to(torch.complex128)
+        d = float((pts.unsqueeze(0) - pts.unsqueeze(1)).abs().masked_fill(torch.eye(self.order, dtype=torch.bool),
+                                                                           float("inf")).min())
+        sigma = math.sqrt(0.5 * 10.0 ** (-snr_db / 10.0))  # per real dimension, N0 / 2
+        q = 0.5 * math.erfc(d / (2 * sigma) / math.sqrt(2.0))
+        out = []
+        for part in (pts.real, pts.imag):
+            inner = part.abs() < part.abs().max() - 1e-9
+            out.append(torch.where(inner, 2 * q, q))
+        return 1.0 - (1.0 - out[0]) * (1.0 - out[1])
+
+    def modulate(self, idx: Tensor) -> Tensor:
+        return self.points[idx]
+
+    def modulate_onehot(self, w: Tensor) -> Tensor:
+        pts = self.points.to(w.device)
+        return torch.complex(w @ pts.real, w @ pts.imag)
+
+    def demodulate(self, y: Tensor) -> Tensor:
+        y = y.detach().to(torch.complex64)
+        no = torch.ones((), dtype=torch.float32, device=y.device)  # hard decisions do not depend on N0
+        return self._demapper(y.cpu() if y.device.type != "cpu" else y, no.cpu()).to(torch.int64).to(y.device)

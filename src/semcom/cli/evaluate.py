@@ -68,6 +68,8 @@ def eval_(
     results["command"] = command_line()
     paths = write_results(results, out, name, plot=not no_plot)
     typer.echo(table(results))
+    if any(r.get("accuracy") is not None for r in results["rows"]):
+        typer.echo(table(results, metric="accuracy"))
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
 
 @app.command()

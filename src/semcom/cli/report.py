@@ -13,7 +13,7 @@ from semcom.errors import SemcomError
 
 @app.command()
 def report(
-    name: Annotated[str, typer.Argument(help="report: dlps, sscc, robust, ldm or mumimo")],
+    name: Annotated[str, typer.Argument(help="report: dlps, sscc, robust, ldm, mumimo or digital_jscc")],
     folder: Annotated[Optional[Path], typer.Argument(help="results folder (default results/NAME)")] = None,
     collect: Annotated[Optional[Path], typer.Option(help="first export finished runs from this folder (dlps, mumimo)")] = None,
 ) -> None:

@@ -34,19 +34,24 @@ from semcom.evaluation.results import (
 from semcom.evaluation.sweep import ChannelPoint, mean_row, run_batches, sweep
 from semcom.metrics import ms_ssim_per_image, ms_ssim_settings, psnr_per_image, ssim_per_image
 from semcom.systems.jscc import PointToPointJSCC, load_point_to_point
-from semcom.systems.registry import expect_kind
+from semcom.systems.registry import expect_kind, spec_for
 from semcom.training.base import to_float
 
 __all__ = ["CIFAR_NOTE", "CSV_FIELDS", "METRICS", "SNR_CONVENTION", "evaluate", "load_checkpoint",
            "merge_results", "parse_snr", "read_results", "table", "write_results"]
 
 
-def load_checkpoint(path: str | Path, snr_source: str | None = None) -> PointToPointJSCC:
-    """The trained point-to-point system of a checkpoint (``recipe`` attached); another kind of checkpoint
-    gets one line naming the command that evaluates it."""
+def load_checkpoint(path: str | Path, snr_source: str | None = None) -> Any:
+    """The trained system of a checkpoint of any kind that ``semcom eval`` evaluates (the point-to-point JSCC,
+    DT-JSCC: scalar channels, one image in, its reconstruction and/or class logits out; ``recipe`` attached);
+    another kind gets one line naming the command that evaluates it."""
     info = read_checkpoint(path)
-    expect_kind(path, info, "point_to_point")
-    return load_point_to_point(info, path, snr_source=snr_source)
+    spec = spec_for(info["recipe"])
+    if spec.evaluate_with != "semcom eval":
+        expect_kind(path, info, "point_to_point")
+    if spec.name == "point_to_point":
+        return load_point_to_point(info, path, snr_source=snr_source)
+    return spec.load(info, path, snr_source=snr_source)
 
 
 def channel_points(names: list[str], csis: list[str]) -> list[ChannelPoint]:
@@ -93,16 +98,17 @@ class PointToPointAdapter:
                 out = system.sweep_step(x, snr, generator, sent=extra)
             else:
                 out = system.sweep_step(x, snr, generator)
-            rec = out["recon"]
-            b = rec.shape[0]
+            rec = out["recon"]  # None for a system that only classifies (DT-JSCC, task classification)
+            b = x.shape[0]
             return {
                 # what was sent for these images: complex channel uses and source dimensions per image
                 "k_sent": torch.full((b,), float(out["z_rx"].shape[-1] // 2), dtype=torch.float64),
                 "n_src": torch.full((b,), float(x[0].numel()), dtype=torch.float64),
-                "psnr": psnr_per_image(rec, x),
-                "ssim": ssim_per_image(rec, x) if "ssim" in self.metrics and structural else None,
+                "psnr": psnr_per_image(rec, x) if rec is not None else None,
+                "ssim": ssim_per_image(rec, x) if rec is not None and "ssim" in self.metrics and structural else None,
                 "ms_ssim": (ms_ssim_per_image(rec, x, settings=self.ms_settings)
-                            if self.ms_settings is not None and structural else None),
+                            if rec is not None and self.ms_settings is not None and structural else None),
+                "index_errors": out.get("index_errors"),
                 "accuracy": ((out["logits"].argmax(1).cpu() == extra).float()
                              if out.get("logits") is not None else None),
                 "snr_est": (torch.as_tensor(out["snr_rx_db"]).float().reshape(-1)
@@ -111,14 +117,17 @@ class PointToPointAdapter:
 
         v = run_batches(self.batches(), step)
         k_sent = v["k_sent"]
+        count = int(k_sent.numel())
         ratios = k_sent / v["n_src"]
         k: float | int = int(k_sent[0]) if bool((k_sent == k_sent[0]).all()) else float(k_sent.mean())
-        row: dict[str, Any] = {**mean_row(v, ("psnr", "ssim", "ms_ssim")), "num_images": int(v["psnr"].numel()),
+        row: dict[str, Any] = {**mean_row(v, ("psnr", "ssim", "ms_ssim")), "num_images": count,
                                "eval_seed": None, "k": k,
                                "bandwidth_ratio": (float(ratios[0]) if bool((ratios == ratios[0]).all())
                                                    else float(ratios.mean()))}
         if "accuracy" in v:
             row["accuracy"] = float(v["accuracy"].mean())
+        if "index_errors" in v:  # digital systems: the fraction of QAM symbols (codeword indices) decided wrong
+            row["index_error_rate"] = float(v["index_errors"].double().mean())
         if "snr_est" in v:
             row.update({"snr_source": "pilot", "snr_est_mean_db": float(v["snr_est"].mean()),
                         "snr_est_std_db": float(v["snr_est"].std())})

@@ -103,6 +103,7 @@ def describe() -> list[tuple[str, list[str], str]]:
 # registration happens on import
 from semcom.models import adjscc as _adjscc  # noqa: E402,F401
 from semcom.models import djscc as _djscc  # noqa: E402,F401
+from semcom.models import dt_jscc as _dt_jscc  # noqa: E402,F401
 from semcom.models.adjscc import ADJSCC  # noqa: E402
 from semcom.models.djscc import DeepJSCC  # noqa: E402
 from semcom.models.heads import ClassifierHead  # noqa: E402

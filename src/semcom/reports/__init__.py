@@ -18,6 +18,7 @@ REPORTS = {
     "robust": "semcom.reports.robust",
     "ldm": "semcom.reports.ldm",
     "mumimo": "semcom.reports.mumimo",
+    "digital_jscc": "semcom.reports.digital",
 }
 
 

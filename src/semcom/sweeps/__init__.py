@@ -33,7 +33,8 @@ def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
 
 def check_reruns(sweep: Sweep) -> None:
     """Refuse (one line, before anything runs) a sweep whose trial folder holds a run made with another recipe:
-    skipping it would merge a result of other settings, re-running it would mix two runs."""
+    skipping it would merge a result of other settings, re-running it would mix two runs. Only more epochs are
+    allowed: the trial then continues from its last checkpoint (exact resume) and its evaluations run again."""
     for t in sweep.trials:
         state = read_state(t)
         stored = Path(t.run_dir) / "recipe.yaml"
@@ -46,6 +47,9 @@ def check_reruns(sweep: Sweep) -> None:
         old = _flat(yaml.safe_load(stored.read_text()) or {})
         new = _flat(t.recipe)
         diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if diff == ["train.epochs"] and isinstance(old.get(k := "train.epochs"), int) \
+                and int(new[k]) > int(old[k]):
+            continue  # a longer schedule: the trial resumes from its last checkpoint and is evaluated again
         if diff:
             k = diff[0]
             raise SemcomError(f"sweep {sweep.name}: trial {t.name!r} in {t.run_dir} was run with another recipe "

@@ -176,14 +176,9 @@ def _sanitize(text: str) -> str:
 
 
 def _load_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise SemcomError(f"sweep file {path} does not exist")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise SemcomError(f"sweep file {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(raw, dict):
-        raise SemcomError(f"sweep file {path} must be a mapping (name, recipe, axes, ...), got {type(raw).__name__}")
+    from semcom.training.recipe import read_yaml_mapping
+
+    raw = read_yaml_mapping(path, "sweep file", "(name, recipe, axes, ...)")
     try:  # through OmegaConf like recipes: interpolations such as ${name} resolve here
         resolved = OmegaConf.to_container(OmegaConf.create(raw), resolve=True)
     except OmegaConfBaseException as exc:

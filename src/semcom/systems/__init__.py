@@ -8,11 +8,13 @@ point_to_point     any model, or ``class_path``    :class:`PointToPointJSCC` (:m
 li2025_mumimo      ``mumimo_semcom``               :class:`~.mumimo.MUMIMOSemanticSystem`          ``semcom mumimo``
 ldm_codec          ``ldm_vae``                     :class:`~semcom.models.latent.LatentCodec`      ``semcom ldm``
 ldm_denoiser       ``ldm_denoiser``                :class:`~semcom.models.diffusion.DiffusionDenoiser`  ``semcom ldm``
+xie2023_digital    ``xie2023`` (``dt_jscc``)       :class:`~.digital_jscc.DigitalJSCC`             ``semcom eval``
 =================  ==============================  ==============================================  ==================
 
 ``semcom.systems.load(path)`` rebuilds the trained system of any semcom checkpoint.
 """
 
+from semcom.systems import digital_jscc as _digital_jscc  # noqa: F401  (registers xie2023_digital)
 from semcom.systems import jscc as _jscc  # noqa: F401  (registers point_to_point)
 from semcom.systems import ldm as _ldm  # noqa: F401  (registers ldm_codec, ldm_denoiser)
 from semcom.systems import mumimo as _mumimo  # noqa: F401  (registers li2025_mumimo)

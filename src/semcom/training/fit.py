@@ -155,6 +155,8 @@ def _fit(recipe: dict[str, Any], out: Path, ckpt_dir: Path, ckpt_path: str | Non
         "k": module.k,
         "bandwidth_ratio": module.bandwidth_ratio,
         "val_psnr": {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val_psnr")},
+        **({"val_acc": accs} if (accs := {k: round(float(v), 4) for k, v in trainer.callback_metrics.items()
+                                          if k.startswith("val_acc")}) else {}),
     }
     prev_path = out / "summary.json"
     if ckpt_path and prev_path.exists():  # a resumed run: the summary covers the whole run, not the last part

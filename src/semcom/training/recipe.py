@@ -141,6 +141,22 @@ def _merge(schema: DictConfig, raw: dict[str, Any], origin: str = "recipe") -> D
     return merged
 
 
+def read_yaml_mapping(path: Path, what: str, expected: str = "of keys to values") -> dict[str, Any]:
+    """The mapping in a YAML file (an empty file is {}), or one line naming the file: missing, not YAML, not a
+    mapping (``what`` names the kind of file, e.g. ``recipe`` or ``sweep file``)."""
+    if not path.is_file():
+        raise SemcomError(f"{what} {path} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SemcomError(f"{what} {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SemcomError(f"{what} {path} must be a mapping {expected}, got {type(raw).__name__}")
+    return raw
+
+
 def load_recipe(source: str | Path | dict[str, Any] | None = None, overrides: list[str] | None = None) -> DictConfig:
     """Merge a YAML file (or a dict) and ``key=value`` overrides onto the :class:`Recipe` schema."""
     schema = OmegaConf.structured(Recipe)
@@ -149,17 +165,7 @@ def load_recipe(source: str | Path | dict[str, Any] | None = None, overrides: li
         if isinstance(source, (str, Path)):
             path = Path(source)
             origin = str(path)
-            if not path.is_file():
-                raise SemcomError(f"recipe {path} does not exist")
-            try:
-                raw = yaml.safe_load(path.read_text())
-            except yaml.YAMLError as exc:
-                raise SemcomError(f"recipe {path} is not valid YAML: {str(exc).splitlines()[0]}") from None
-            if raw is None:
-                raw = {}
-            if not isinstance(raw, dict):
-                raise SemcomError(f"recipe {path} must be a mapping of keys to values, got {type(raw).__name__}")
-            cfg = _merge(schema, raw, origin)
+            cfg = _merge(schema, read_yaml_mapping(path, "recipe", "of keys to values"), origin)
         elif isinstance(source, dict):
             cfg = _merge(schema, source, origin)
         else:
