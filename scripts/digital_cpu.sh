@@ -15,6 +15,7 @@ mkdir -p "$OUT/train" "$OUT/checkpoints"
 for r in "$SWEEP"/runs/*/; do
   n=$(basename "$r")
   cp "$r/summary.json" "$OUT/train/$n.summary.json"
-  $SEM export "$r/checkpoints/last.ckpt" "$OUT/checkpoints/$n.ckpt" --half > /dev/null
+  # (re)export only a checkpoint that trained on since its slim copy was made
+  [ "$OUT/checkpoints/$n.ckpt" -nt "$r/checkpoints/last.ckpt" ] || $SEM export "$r/checkpoints/last.ckpt" "$OUT/checkpoints/$n.ckpt" --half > /dev/null
 done
 $SEM report digital_jscc "$OUT"
