@@ -329,6 +329,6 @@ class QAMModem(nn.Module):
         return torch.complex(w @ pts.real, w @ pts.imag)
 
     def demodulate(self, y: Tensor) -> Tensor:
-        y = y.detach().to(torch.complex64)
-        no = torch.ones((), dtype=torch.float32, device=y.device)  # hard decisions do not depend on N0
-        return self._demapper(y.cpu() if y.device.type != "cpu" else y, no.cpu()).to(torch.int64).to(y.device)
+        # the demapper's constellation lives on the CPU; hard decisions do not depend on N0
+        idx = self._demapper(y.detach().to(torch.complex64).cpu(), torch.ones(()))
+        return idx.to(device=y.device, dtype=torch.int64)

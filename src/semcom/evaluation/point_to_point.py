@@ -33,7 +33,7 @@ from semcom.evaluation.results import (
 )
 from semcom.evaluation.sweep import ChannelPoint, mean_row, run_batches, sweep
 from semcom.metrics import ms_ssim_per_image, ms_ssim_settings, psnr_per_image, ssim_per_image
-from semcom.systems.jscc import PointToPointJSCC, load_point_to_point
+from semcom.systems.jscc import PointToPointJSCC
 from semcom.systems.registry import expect_kind, spec_for
 from semcom.training.base import to_float
 
@@ -49,8 +49,6 @@ def load_checkpoint(path: str | Path, snr_source: str | None = None) -> Any:
     spec = spec_for(info["recipe"])
     if spec.evaluate_with != "semcom eval":
         expect_kind(path, info, "point_to_point")
-    if spec.name == "point_to_point":
-        return load_point_to_point(info, path, snr_source=snr_source)
     return spec.load(info, path, snr_source=snr_source)
 
 

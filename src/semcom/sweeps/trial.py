@@ -115,18 +115,18 @@ def run_trial(trial: Trial, env: dict[str, str] | None = None, python: str | Non
     full_env = _env(trial, env)
     cmds = step_commands(trial, python)
     wall = 0.0
+    by_name = {e.name: e for e in trial.evaluations}
     for step, cmd in cmds.items():
         evaluation = step.split(":", 1)[1] if step.startswith("eval:") else None
         record = state["evaluations"].get(evaluation, {}) if evaluation else state["train"]
-        if record.get("status") == "done" and (evaluation is None or trial.eval_path(
-                next(e for e in trial.evaluations if e.name == evaluation)).exists()):
+        if record.get("status") == "done" and (evaluation is None or trial.eval_path(by_name[evaluation]).exists()):
             continue
         rc, stderr, seconds = _run(cmd, trial, full_env)
         wall += seconds
         record = {"status": "done" if rc == 0 else "failed", "wall_s": round(seconds, 3), "returncode": rc,
                   "command": "semcom " + " ".join(cmd[3:])}
         if evaluation:
-            record["result"] = str(Path(trial.run_dir) / "eval" / f"{evaluation}.json")
+            record["result"] = str(trial.eval_path(by_name[evaluation]))
             state["evaluations"][evaluation] = record
         else:
             state["train"] = record

@@ -114,8 +114,8 @@ class DigitalJSCC(nn.Module):
             images_01(img, "DigitalJSCC images")
         return self.modem.modulate_onehot(self.choose(img)[0])
 
-    def receive(self, x: Tensor, onehot: Tensor, snr_db: Tensor | float, generator: torch.Generator | None,
-                image_size: tuple[int, int]) -> dict[str, Any]:
+    def receive(self, x: Tensor, onehot: Tensor, snr_db: Tensor | float,
+                generator: torch.Generator | None) -> dict[str, Any]:
         y = self.channel(x, snr_db, generator=generator)
         received = self.modem.demodulate(y)
         rx = F.one_hot(received, self.model.codebook_size).to(onehot.dtype)
@@ -129,7 +129,7 @@ class DigitalJSCC(nn.Module):
 
     def run(self, img: Tensor, snr_db: Tensor | float, generator: torch.Generator | None = None) -> dict[str, Any]:
         onehot, logits = self.choose(img, generator)
-        out = self.receive(self.modem.modulate_onehot(onehot), onehot, snr_db, generator, (img.shape[-2], img.shape[-1]))
+        out = self.receive(self.modem.modulate_onehot(onehot), onehot, snr_db, generator)
         out["codeword_logits"] = logits
         return out
 
@@ -139,12 +139,8 @@ class DigitalJSCC(nn.Module):
         the channel and decoder alone, drawing the same channel randomness."""
         if sent is None:
             return self.run(img, snr_db, generator)
-        onehot = F.one_hot(self.modem_indices(sent), self.model.codebook_size).float()
-        return self.receive(sent, onehot, snr_db, generator, (img.shape[-2], img.shape[-1]))
-
-    def modem_indices(self, x: Tensor) -> Tensor:
-        """The indices of transmitted points (exact: they are constellation points)."""
-        return self.modem.demodulate(x)
+        onehot = F.one_hot(self.modem.demodulate(sent), self.model.codebook_size).float()  # exact: sent are points
+        return self.receive(sent, onehot, snr_db, generator)
 
     def forward(self, img: Tensor, snr_db: Tensor | float, generator: torch.Generator | None = None) -> Tensor:
         out = self.run(img, snr_db, generator)
