@@ -19,6 +19,8 @@ BAD = {
              ["--csi", "psychic"], ["--metrics", "lpips"], ["--dataset", "imagenet"], ["--structural-at", "x"]],
     "mismatch": [["--snr", "1:0:1"], ["--device", "cuda:7"], ["--limit", "-3"], ["--name", "a/b"]],
     "merge": [["--name", ".."]],
+    "rate": [["--cr", "0:1:0.5"], ["--cr", "1.5"], ["--cr", "nan"], ["--targets", "x"], ["--snr", "inf"],
+             ["--channel", "mars"], ["--limit", "0"], ["--device", "cuda"], ["--name", "a/b"]],
     "plot": [["--metric", "fid"]],
     "ldm": [["--snr", "inf"], ["--tile", "0"], ["--snr-estimate", "guess"], ["--ldm-power", "x"], ["--csi", "x"]],
     "mumimo": [["--limit", "3"], ["--batch-size", "0"], ["--scenario", "moon"], ["--grid-snr", "x"]],
@@ -35,7 +37,7 @@ BAD = {
               ["train.epochs=0"], ["nokey"], ["sampler.nme=1"], ["--partition", "gpu"], ["--launcher", "ray",
               "--cpus-per-trial", "nan"], ["--launcher", "slurm", "--mem-gb", "inf"], ["--launcher", "slurm", "--time-min", "0"]],
 }
-NEEDS_CKPT = {"eval", "mismatch"}
+NEEDS_CKPT = {"eval", "mismatch", "rate"}
 
 
 def cases() -> list[tuple[str, list[str]]]:
@@ -103,7 +105,7 @@ def test_bad_files_and_recipes(tmp_path: Path, capsys: pytest.CaptureFixture[str
 # fuzzed too. Values that no such option may accept: not a number, NaN / infinities for floats, below the
 # declared minimum for ints, a missing file for an input path.
 OUTPUT_PATHS = {"--out", "--collect", "--results"}
-BASE = {"eval": [G], "mismatch": [G], "mumimo": [G], "ldm": ["--codec", G], "plot": [G], "merge": [G],
+BASE = {"eval": [G], "mismatch": [G], "rate": [G], "mumimo": [G], "ldm": ["--codec", G], "plot": [G], "merge": [G],
         "export": [G], "train": [], "report": ["dlps"], "sweep": [SWEEP]}
 
 

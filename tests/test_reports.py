@@ -55,7 +55,8 @@ def test_script_recipes_apply_literal_overrides_and_skip_shell_variables(tmp_pat
 
 OUTPUTS = {"dlps": ["README.md", "claims.json"], "mumimo": ["README.md", "claims.json"],
            "ldm": ["README.md", "claims.json"], "sscc": ["README.md", "statements.json"],
-           "robust": ["README.md", "claims.json"], "digital_jscc": ["README.md", "claims.json"]}
+           "robust": ["README.md", "claims.json"], "digital_jscc": ["README.md", "claims.json"],
+           "rate_adaptive": ["README.md", "claims.json"]}
 
 
 @pytest.mark.parametrize("name", list(OUTPUTS))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -49,6 +49,8 @@ def eval_(
     structural_at: Annotated[Optional[str], typer.Option(help="compute SSIM / MS-SSIM only at these SNRs (grid syntax)")] = None,
     device: Device = "cpu",
     snr_source: Annotated[Optional[str], typer.Option(help="true or pilot: the SNR given to SNR-conditioned decoders")] = None,
+    per_image: Annotated[bool, typer.Option("--per-image", help="also write NAME.per_image.npz (each image's PSNR "
+                                            "/ correctness per model, channel and SNR) for paired intervals")] = False,
     no_plot: NoPlot = False,
 ) -> None:
     """Evaluate checkpoints over SNR: writes NAME.json, NAME.csv and NAME.png and prints the table."""
@@ -56,17 +58,27 @@ def eval_(
     from semcom.evaluation.results import table, write_results
 
     check_inputs(checkpoints, "checkpoint")
-    check_outputs(out, name, [".json", ".csv"] + ([] if no_plot else [".png"]))
+    check_outputs(out, name, [".json", ".csv"] + ([] if no_plot else [".png"]) + ([".per_image.npz"] if per_image else []))
     check_device(device)
     snr_grid = parse_grid(snr)
+    samples: dict[str, object] | None = {} if per_image else None
     structural = parse_grid(structural_at, "--structural-at") if structural_at else None
     results = evaluate([str(c) for c in checkpoints], snr_grid, channel, csi, dataset=dataset, split=split,
                        root=root, limit=limit, seed=seed, batch_size=batch_size, labels=label, download=download,
                        metrics=tuple(m.strip() for m in metrics.split(",") if m.strip()),
                        structural_snr_db=structural, device=device,
-                       snr_source=snr_source)
+                       snr_source=snr_source, per_image=samples)
     results["command"] = command_line()
-    paths = write_results(results, out, name, plot=not no_plot)
+    extra: dict[str, Any] = {}
+    if samples is not None:
+        import numpy as np
+
+        def write_npz(p: Path) -> None:
+            with open(p, "wb") as f:
+                np.savez_compressed(f, **samples)  # type: ignore[arg-type]
+
+        extra["per_image.npz"] = write_npz
+    paths = write_results(results, out, name, plot=not no_plot, extra=extra)
     typer.echo(table(results))
     if any(r.get("accuracy") is not None for r in results["rows"]):
         typer.echo(table(results, metric="accuracy"))
@@ -234,4 +246,41 @@ def mumimo(
             paths[f"grid_{sc}"] = reconstruction_grid(list(checkpoints), sc, grid_snrs,
                                                       out / f"{name}_grid_{sc}.png", bank_dir=bank_dir,
                                                       bank_suffix=bank_suffix, seed=seed, dataset=dataset, live=live)
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+@app.command()
+def rate(
+    checkpoints: Annotated[list[Path], typer.Argument(help="variable-length, rate-policy and fixed-rate (.ckpt) models")],
+    snr: Snr = "0:20:4",
+    cr: Annotated[str, typer.Option(help="compression ratios of the variable-length models (grid syntax, in (0, 1])")] = "0.1:1:0.1",
+    targets: Annotated[str, typer.Option(help="PSNR targets of the oracle in dB (grid syntax)")] = "20:30:1",
+    channel: Annotated[list[str], typer.Option(help="awgn, rayleigh or rician; repeat for several")] = ["awgn"],
+    csi: Annotated[list[str], typer.Option(help="perfect or pilot (fading channels); repeat for both")] = ["perfect"],
+    dataset: Dataset = "cifar10",
+    split: Split = "test",
+    root: Root = None,
+    limit: Limit = None,
+    seed: Seed = 0,
+    batch_size: BatchSize = 500,
+    label: Annotated[Optional[list[str]], typer.Option(help="label per checkpoint")] = None,
+    device: Device = "cpu",
+    out: Out = Path("runs/rate"),
+    name: Name = "rate",
+    no_plot: NoPlot = False,
+) -> None:
+    """Rate-adaptive JSCC over CR x SNR with learned policies, PSNR oracles and fixed-rate models: NAME.json/.csv/.png."""
+    from semcom.evaluation.rate import evaluate_rate, plot_rate, summary
+    from semcom.evaluation.results import write_results
+
+    check_inputs(checkpoints, "checkpoint")
+    check_outputs(out, name, [".json", ".csv"] + ([] if no_plot else [".png"]))
+    check_device(device)
+    crs = [round(c, 6) for c in parse_grid(cr, "--cr")]
+    results = evaluate_rate([str(c) for c in checkpoints], parse_grid(snr), crs, parse_grid(targets, "--targets"),
+                            channel, csi, dataset=dataset, split=split, root=root, limit=limit, seed=seed,
+                            batch_size=batch_size, labels=label, device=device)
+    results["command"] = command_line()
+    extra = {} if no_plot else {"png": lambda p: plot_rate(results, p)}
+    paths = write_results(results, out, name, plot=False, extra=extra)
+    typer.echo(summary(results))
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))

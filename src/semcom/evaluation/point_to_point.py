@@ -76,6 +76,8 @@ class PointToPointAdapter:
         self.label, self.system, self.loader, self.device = label, system, loader, device
         self.metrics, self.structural_snr_db, self.ms_settings, self.meta = metrics, structural_snr_db, ms_settings, meta
         self._sent: list[tuple[torch.Tensor, torch.Tensor]] | None = None
+        #: (channel, csi, snr_db) -> per-image values of the last evaluation ("psnr", "correct")
+        self.per_image: dict[tuple[str, str, float], dict[str, torch.Tensor]] = {}
 
     def batches(self) -> Iterable[tuple[torch.Tensor, Any]]:
         if self.system.reuses_symbols:
@@ -100,7 +102,8 @@ class PointToPointAdapter:
             b = x.shape[0]
             return {
                 # what was sent for these images: complex channel uses and source dimensions per image
-                "k_sent": torch.full((b,), float(out["z_rx"].shape[-1] // 2), dtype=torch.float64),
+                "k_sent": (out["k_sent"].double() if out.get("k_sent") is not None  # variable-length systems
+                           else torch.full((b,), float(out["z_rx"].shape[-1] // 2), dtype=torch.float64)),
                 "n_src": torch.full((b,), float(x[0].numel()), dtype=torch.float64),
                 "psnr": psnr_per_image(rec, x) if rec is not None else None,
                 "ssim": ssim_per_image(rec, x) if rec is not None and "ssim" in self.metrics and structural else None,
@@ -114,6 +117,8 @@ class PointToPointAdapter:
             }
 
         v = run_batches(self.batches(), step)
+        self.per_image[(channel.label, channel.csi, snr_db)] = {
+            name: v[key].float() for name, key in (("psnr", "psnr"), ("correct", "accuracy")) if key in v}
         k_sent = v["k_sent"]
         count = int(k_sent.numel())
         ratios = k_sent / v["n_src"]
@@ -137,8 +142,13 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
              root: str | Path | None = None, limit: int | None = None, seed: int = 0, batch_size: int = 500,
              labels: list[str] | None = None, metrics: tuple[str, ...] = METRICS,
              structural_snr_db: list[float] | None = None, device: str = "cpu",
-             download: bool = False, snr_source: str | None = None) -> dict[str, Any]:
+             download: bool = False, snr_source: str | None = None,
+             per_image: dict[str, Any] | None = None) -> dict[str, Any]:
     """Evaluate checkpoints; returns the result dict written by :func:`write_results`.
+
+    ``per_image`` (a dict, filled in): ``"model|channel|csi|snr_db"`` -> float32 array of each image's PSNR
+    (``psnr``) or 0/1 correctness (``correct``), in the order of the evaluated images, for paired intervals
+    (``semcom eval --per-image`` writes them to ``NAME.per_image.npz``).
 
     ``metrics`` picks among ``psnr``, ``ssim`` and ``ms_ssim`` (the structural ones cost about three
     times a DJSCC forward pass on CPU); a metric left out is written as null.
@@ -184,6 +194,11 @@ def evaluate(checkpoints: list[str | Path], snr_db: list[float], channel_names: 
                                             structural_snr_db, ms_settings, meta))
     with torch.no_grad():
         rows = sweep(adapters, points, snr_db, seed, log=None)
+    if per_image is not None:
+        for a in adapters:
+            for (ch_label, csi_label, snr), values in a.per_image.items():
+                for metric, arr in values.items():
+                    per_image[f"{metric}|{a.label}|{ch_label}|{csi_label}|{snr:g}"] = arr.numpy()
     dsinfo = dataset_info(dataset, split, len(ds), selection)
     return {
         **header(None, None,

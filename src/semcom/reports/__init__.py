@@ -19,6 +19,7 @@ REPORTS = {
     "ldm": "semcom.reports.ldm",
     "mumimo": "semcom.reports.mumimo",
     "digital_jscc": "semcom.reports.digital",
+    "rate_adaptive": "semcom.reports.rate",
 }
 
 

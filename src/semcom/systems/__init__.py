@@ -9,6 +9,8 @@ li2025_mumimo      ``mumimo_semcom``               :class:`~.mumimo.MUMIMOSemant
 ldm_codec          ``ldm_vae``                     :class:`~semcom.models.latent.LatentCodec`      ``semcom ldm``
 ldm_denoiser       ``ldm_denoiser``                :class:`~semcom.models.diffusion.DiffusionDenoiser`  ``semcom ldm``
 xie2023_digital    ``xie2023`` (``dt_jscc``)       :class:`~.digital_jscc.DigitalJSCC`             ``semcom eval``
+zhang2023_padc     ``zhang2023_padc``              :class:`~.rate_adaptive.VariableLengthJSCC`     ``semcom rate``
+yang2022_rate      ``yang2022_rate``               :class:`~.rate_adaptive.RatePolicyJSCC`         ``semcom rate``
 =================  ==============================  ==============================================  ==================
 
 ``semcom.systems.load(path)`` rebuilds the trained system of any semcom checkpoint.
@@ -18,6 +20,7 @@ from semcom.systems import digital_jscc as _digital_jscc  # noqa: F401  (registe
 from semcom.systems import jscc as _jscc  # noqa: F401  (registers point_to_point)
 from semcom.systems import ldm as _ldm  # noqa: F401  (registers ldm_codec, ldm_denoiser)
 from semcom.systems import mumimo as _mumimo  # noqa: F401  (registers li2025_mumimo)
+from semcom.systems import rate_adaptive as _rate_adaptive  # noqa: F401  (registers zhang2023_padc, yang2022_rate)
 from semcom.systems.jscc import PointToPointJSCC
 from semcom.systems.registry import SYSTEMS, SystemSpec, check_section, describe, load, register_system, spec_for
 
