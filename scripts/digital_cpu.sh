@@ -24,5 +24,5 @@ C="$OUT/checkpoints"
 $SEM eval "$C/dt_jscc_rec_16qam.ckpt" "$C/analog_jscc_rec_k256.ckpt" --snr 0:20:2 --channel awgn --channel rayleigh \
   --metrics psnr --limit 2000 --per-image --no-plot --out "$OUT" --name reconstruction
 $SEM baseline --codec bpg --mod 4qam --mod 16qam --rate 1/2 --rate 3/4 --channel awgn --channel rayleigh \
-  --channel-uses 256 --snr 0:20:2 --limit 2000 --ideal --no-plot --out "$OUT" --name sscc_k256
+  --channel-uses 256 --snr 0:20:2 --limit 2000 --no-plot --out "$OUT" --name sscc_k256
 $SEM report digital_jscc "$OUT"
