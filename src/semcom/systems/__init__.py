@@ -9,8 +9,8 @@ li2025_mumimo      ``mumimo_semcom``               :class:`~.mumimo.MUMIMOSemant
 ldm_codec          ``ldm_vae``                     :class:`~semcom.models.latent.LatentCodec`      ``semcom ldm``
 ldm_denoiser       ``ldm_denoiser``                :class:`~semcom.models.diffusion.DiffusionDenoiser`  ``semcom ldm``
 xie2023_digital    ``xie2023`` (``dt_jscc``)       :class:`~.digital_jscc.DigitalJSCC`             ``semcom eval``
-zhang2023_padc     ``zhang2023_padc``              :class:`~.rate_adaptive.VariableLengthJSCC`     ``semcom rate``
-yang2022_rate      ``yang2022_rate``               :class:`~.rate_adaptive.RatePolicyJSCC`         ``semcom rate``
+zhang2023_padc     ``zhang2023_padc``              :class:`~.rate_adaptive.VariableLengthJSCC`     ``semcom rate`` (and ``eval``)
+yang2022_rate      ``yang2022_rate``               :class:`~.rate_adaptive.RatePolicyJSCC`         ``semcom rate`` (and ``eval``)
 =================  ==============================  ==============================================  ==================
 
 ``semcom.systems.load(path)`` rebuilds the trained system of any semcom checkpoint.
