@@ -84,6 +84,7 @@ def report(folder: Path) -> dict[str, Any]:
     snrs = sorted({float(r["snr_db"]) for r in rows})
     summaries = run_summaries(folder)
     recipes = checkpoint_recipes(folder / "checkpoints")
+    reseeded = [n for n, r in recipes.items() if int(r.get("train", {}).get("seed", 0)) != 0]
     dedicated_list = ", ".join("`{}` (K = {})".format(d, meta[d]["k"]) for d in dedicated)
     n_img = res["dataset"]["num_images"]
     claims: dict[str, Any] = {"psnr_reduction": res["psnr_reduction"], "snr_convention": res["snr_convention"],
@@ -124,7 +125,8 @@ def report(folder: Path) -> dict[str, Any]:
           f"{one({m: '{:g}-{:g}'.format(v['sampler'].get('snr_min_db'), v['sampler'].get('snr_max_db')) for m, v in meta.items()})} dB"
           f" ({one({m: v['sampler'].get('name') for m, v in meta.items()})}: one SNR per image) over "
           f"{one({m: v['train_channel'].get('name') for m, v in meta.items()})}, batch "
-          f"{one({m: r.get('train', {}).get('batch_size') for m, r in recipes.items()})}, one training seed each;"
+          f"{one({m: r.get('train', {}).get('batch_size') for m, r in recipes.items()})}, one training seed each"
+          + (f" (another seed: {', '.join(f'`{n}`' for n in reseeded)})" if reseeded else "") + ";"
           " image passes and wall times below; a short CPU schedule (the papers train 300-400 epochs): absolute",
           "  PSNRs are far below the papers', comparisons are between models of these budgets.",
           f"* Test: {n_img} evenly spaced CIFAR-10 test images ({res['dataset'].get('note', '')}); AWGN, SNR "
