@@ -37,6 +37,15 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     }
 
 
+def load_state(module: torch.nn.Module, state: dict[str, Any], what: str) -> None:
+    """``module.load_state_dict(state, strict=True)``; a mismatch is one line, ``"{what}: {first difference}"``."""
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        lines = str(exc).splitlines()
+        raise SemcomError(f"{what}: {lines[1].strip() if len(lines) > 1 else exc}") from None
+
+
 def sub_state(state_dict: dict[str, Any], prefix: str) -> dict[str, Any]:
     """The entries of ``state_dict`` under ``prefix.`` with the prefix removed (e.g. ``system.`` of a module)."""
     n = len(prefix) + 1

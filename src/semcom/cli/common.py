@@ -33,6 +33,8 @@ Device = Annotated[str, typer.Option(help="cpu or cuda")]
 NoPlot = Annotated[bool, typer.Option("--no-plot", help="skip the PNG")]
 Snr = Annotated[str, typer.Option(help="SNR grid in dB: start:stop:step or a comma list")]
 BatchSize = Annotated[int, typer.Option(min=1, help="images per batch")]
+ScalarChannels = Annotated[list[str], typer.Option(help="awgn, rayleigh or rician; repeat for several")]
+FadingCsi = Annotated[list[str], typer.Option(help="perfect or pilot (fading channels); repeat for both")]
 
 _argv: list[str] | None = None
 

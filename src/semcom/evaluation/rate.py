@@ -33,8 +33,6 @@ Interpolation between the two bracketing rates is linear in channel uses, image 
 
 from __future__ import annotations
 
-import math
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,12 +47,12 @@ from semcom.evaluation.point_to_point import channel_points
 from semcom.evaluation.results import dataset_info, header
 from semcom.evaluation.sweep import ChannelPoint, run_batches, sweep
 from semcom.metrics import psnr_per_image
+from semcom.metrics.intervals import mean_interval
 from semcom.systems.rate_adaptive import RatePolicyJSCC, VariableLengthJSCC, check_cr
 from semcom.systems.registry import spec_for
 from semcom.training.base import to_float
 
 KINDS = ("zhang2023_padc", "yang2022_rate", "point_to_point")
-Z95 = statistics.NormalDist().inv_cdf(0.975)
 
 
 @dataclass
@@ -122,7 +120,7 @@ class RateAdapter:
                                else torch.full((b,), float(system.k), dtype=torch.float64)),
                     "n_src": torch.full((b,), float(x[0].numel()), dtype=torch.float64)}
 
-        v = run_batches(((img, lab) for img, lab in self.loader), step)
+        v = run_batches(self.loader, step)
         cr = None if self.setting is None or self.setting == "dedicated" else float(self.setting)
         setting_key = -1.0 if self.policy == "dedicated" else cr  # None: the learned policy
         self.net.per_image[(channel.label, channel.csi, snr_db, setting_key)] = v
@@ -141,7 +139,10 @@ def point_row(psnr: torch.Tensor, k_sent: torch.Tensor, n_src: float, policy: st
     """The row tail of one rate point: mean PSNR (of per-image values) with its 95 % half width, mean channel
     uses and bandwidth ratio, the policy and the CR (None for learned/dedicated/oracle rows)."""
     n = int(psnr.numel())
-    half = Z95 * float(psnr.std()) / math.sqrt(n) if n > 1 else None
+    half = None
+    if n > 1:
+        mean, _, high = mean_interval(psnr.tolist())
+        half = high - mean
     k = float(k_sent.mean())
     return {"psnr": float(psnr.mean()), "ssim": None, "ms_ssim": None, "num_images": n, "eval_seed": None,
             "k": int(k) if bool((k_sent == k_sent[0]).all()) else k, "bandwidth_ratio": k / n_src,
@@ -206,10 +207,8 @@ def interpolate(psnr: torch.Tensor, ks: list[float], k: float) -> torch.Tensor |
 
 def paired(diff: torch.Tensor) -> dict[str, Any]:
     """Mean of paired per-image differences with its 95 % normal interval."""
-    n = int(diff.numel())
-    half = Z95 * float(diff.std()) / math.sqrt(n)
-    m = float(diff.mean())
-    return {"diff_db": m, "ci95": [m - half, m + half], "num_images": n}
+    m, lo, hi = mean_interval(diff.tolist())
+    return {"diff_db": m, "ci95": [lo, hi], "num_images": int(diff.numel())}
 
 
 def oracle_rows(nets: list[Network], targets: list[float]) -> list[dict[str, Any]]:

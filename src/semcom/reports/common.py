@@ -27,19 +27,21 @@ def md_table(res: dict[str, Any], models: list[str], snrs: list[float], channel:
     return lines + [""]
 
 
-def training_table(folder: Path, passes: bool = False) -> list[str]:
-    """The runs of ``folder/train/*.summary.json``: epochs, images per epoch (and image passes), wall time, speed."""
+def training_table(folder: Path, passes: bool = False, hardware: bool = False) -> list[str]:
+    """The runs of ``folder/train/*.summary.json``: epochs, images per epoch (and image passes), wall time, speed
+    (and the hardware each ran on)."""
     summaries = sorted(folder.glob("train/*.summary.json"))
     if not summaries:
         return []
-    head = "| run | epochs | images/epoch |" + (" image passes |" if passes else "") + " wall time (min) | images/s |"
-    lines = [head, "|---|" + "---:|" * (head.count("|") - 2)]
+    head = ("| run | epochs | images/epoch |" + (" image passes |" if passes else "") + " wall time (min) | images/s |"
+            + (" hardware |" if hardware else ""))
+    lines = [head, "|---|" + "---:|" * (head.count("|") - 2 - hardware) + ("---|" if hardware else "")]
     for f in summaries:
         s = read_summary(f)
         per = epoch_images(s)
         lines.append(f"| {s['name']} | {s['epochs']} | {'-' if per is None else per} | "
                      + (f"{s['train_images']} | " if passes else "")
-                     + f"{wall_time_text(s)} | {s['train_images_per_s']} |")
+                     + f"{wall_time_text(s)} | {s['train_images_per_s']} |" + (f" {s['hardware']} |" if hardware else ""))
     return lines
 
 

@@ -27,8 +27,9 @@ from semcom.evaluation.modulation import (
     tolerance_policy,
 )
 from semcom.evaluation.results import read_results
+from semcom.metrics.intervals import mean_interval
+from semcom.reports.common import training_table
 from semcom.reports.facts import dig, one, run_summaries
-from semcom.training.summary import wall_time_text
 
 ANALOG = "analog_jscc_cls_k64"
 BETAS = {"dt_jscc_cls_16qam_beta0": 0.0, "dt_jscc_cls_16qam": 1e-3, "dt_jscc_cls_16qam_beta1e-2": 1e-2}
@@ -92,12 +93,8 @@ def report(folder: Path) -> dict[str, Any]:
           "  intervals do not include the seed-to-seed spread, so \"holds\" below means resolved on these images for",
           "  these trained models.",
           ""]
-    if summaries:
-        md += ["| run | epochs | image passes | wall time (min) | images/s | hardware |", "|---|---:|---:|---:|---:|---|"]
-        for k, summ in summaries.items():
-            md.append(f"| {k} | {summ['epochs']} | {summ['train_images']:,} | {wall_time_text(summ)} | "
-                      f"{summ['train_images_per_s']} | {summ['hardware']} |")
-        md.append("")
+    runs = training_table(folder, passes=True, hardware=True)
+    md += runs + [""] if runs else []
     # accuracy and index error tables
     rows = {(r["model"], r["channel"], r["csi"], float(r["snr_db"])): r for r in test["rows"]}
     classifiers = [m for m in models if any(k[0] == m for k in acc)]
@@ -293,7 +290,8 @@ def _reconstruction(folder: Path, reconstructors: list[str], rows: dict[tuple[st
                     continue
                 a, b = per[keys[0]].astype(np.float64), per[keys[1]].astype(np.float64)
                 d = a - b
-                h = 1.959963984540054 * float(d.std(ddof=1)) / math.sqrt(d.size)
+                mean_d, _, high_d = mean_interval(d.tolist())
+                h = high_d - mean_d
                 cell = {"diff_db": round(float(d.mean()), 3), "halfwidth": round(h, 3),
                         "verdict": _verdict(float(d.mean()), h)}
                 best_txt, diff_txt, verdict = "-", "-", "-"
@@ -301,7 +299,8 @@ def _reconstruction(folder: Path, reconstructors: list[str], rows: dict[tuple[st
                          if (m, panel[0], "perfect" if panel[1] != "-" else "-", s) in sscc_rows]
                 if cands:
                     top = max(cands, key=lambda r: r["psnr_mean_image"])
-                    ha = 1.959963984540054 * float(a.std(ddof=1)) / math.sqrt(a.size)
+                    mean_a, _, high_a = mean_interval(a.tolist())
+                    ha = high_a - mean_a
                     hs = math.sqrt(ha ** 2 + float(top["psnr_mean_image_ci95"]) ** 2)
                     ds = float(a.mean()) - float(top["psnr_mean_image"])
                     best_txt, diff_txt, verdict = top["model"], f"{ds:+.2f} +- {hs:.2f}", _verdict(ds, hs)

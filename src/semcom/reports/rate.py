@@ -19,9 +19,9 @@ from typing import Any
 
 from semcom.data import atomic_write
 from semcom.evaluation.results import read_results
-from semcom.reports.facts import checkpoint_recipes, one, run_summaries
+from semcom.reports.common import training_table
+from semcom.reports.facts import checkpoint_recipes, one
 from semcom.systems.rate_adaptive import RatePolicySection, VariableLengthSection
-from semcom.training.summary import wall_time_text
 
 Z95 = 1.959963984540054
 
@@ -82,7 +82,6 @@ def report(folder: Path) -> dict[str, Any]:
                 + (", frozen" if frozen else ", joint"))
     dedicated = sorted((m for m, v in meta.items() if v["kind"] == "point_to_point"), key=lambda m: meta[m]["k"])
     snrs = sorted({float(r["snr_db"]) for r in rows})
-    summaries = run_summaries(folder)
     recipes = checkpoint_recipes(folder / "checkpoints")
     reseeded = [n for n, r in recipes.items() if int(r.get("train", {}).get("seed", 0)) != 0]
     dedicated_list = ", ".join("`{}` (K = {})".format(d, meta[d]["k"]) for d in dedicated)
@@ -135,12 +134,8 @@ def report(folder: Path) -> dict[str, Any]:
           "* Intervals: 95 %, normal, over the test images, of paired per-image differences. One training seed per",
           "  model: the intervals do not include the spread between training seeds.", "",
           f"Command: `{res.get('command', '')}`", ""]
-    if summaries:
-        md += ["| run | epochs | image passes | wall time (min) | images/s | hardware |", "|---|---:|---:|---:|---:|---|"]
-        for k, summ in summaries.items():
-            md.append(f"| {k} | {summ['epochs']} | {summ['train_images']:,} | {wall_time_text(summ)} | "
-                      f"{summ['train_images_per_s']} | {summ['hardware']} |")
-        md.append("")
+    runs = training_table(folder, passes=True, hardware=True)
+    md += runs + [""] if runs else []
 
     # 1. the variable-length model over CR x SNR, against the dedicated models
     for m in padc:

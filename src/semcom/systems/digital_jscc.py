@@ -29,7 +29,7 @@ from torch.nn import functional as F
 import semcom.channels as channels
 from semcom.channels.core import complex_to_real
 from semcom.channels.digital import QAMModem
-from semcom.checkpoint import sub_state
+from semcom.checkpoint import load_state, sub_state
 from semcom.checks import images_01
 from semcom.errors import SemcomError
 from semcom.metrics import psnr_per_image
@@ -238,12 +238,8 @@ def load_digital_jscc(info: dict[str, Any], path: Path | str = "checkpoint", snr
         raise SemcomError(f"checkpoint {path} is a DT-JSCC system: its receiver uses no SNR, so --snr-source "
                           f"{snr_source} does not apply")
     system = build_digital_jscc(info["recipe"])
-    try:
-        system.load_state_dict(sub_state(info["state_dict"], "system"), strict=True)
-    except RuntimeError as exc:
-        lines = str(exc).splitlines()
-        raise SemcomError(f"checkpoint {path} does not match the model its recipe describes: "
-                          f"{lines[1].strip() if len(lines) > 1 else exc}") from None
+    load_state(system, sub_state(info["state_dict"], "system"),
+               f"checkpoint {path} does not match the model its recipe describes")
     system.recipe = info["recipe"]
     return system.eval()
 

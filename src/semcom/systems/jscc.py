@@ -17,7 +17,7 @@ from torch.nn import functional as F
 import semcom.channels as channels
 import semcom.models as models
 from semcom.channels import Channel, complex_to_real, normalize_power, real_to_complex
-from semcom.checkpoint import sub_state
+from semcom.checkpoint import load_state, sub_state
 from semcom.checks import images_01
 from semcom.errors import SemcomError
 from semcom.metrics import psnr_per_image
@@ -272,12 +272,8 @@ def load_point_to_point(info: dict[str, Any], path: Path | str = "checkpoint", s
         raise SemcomError(f"the point-to-point loader takes snr_source only, not {sorted(options)}")
     recipe = info["recipe"]
     system = build_point_to_point(recipe)
-    try:
-        system.load_state_dict(sub_state(info["state_dict"], "system"), strict=True)
-    except RuntimeError as exc:
-        lines = str(exc).splitlines()
-        first = lines[1].strip() if len(lines) > 1 else str(exc)
-        raise SemcomError(f"checkpoint {path} does not match the model its recipe describes: {first}") from None
+    load_state(system, sub_state(info["state_dict"], "system"),
+               f"checkpoint {path} does not match the model its recipe describes")
     if snr_source is not None:
         system.use_snr_source(snr_source)
     system.recipe = recipe

@@ -42,7 +42,7 @@ from torch.nn import functional as F
 
 import semcom.channels as channels
 from semcom.channels.core import complex_to_real, real_to_complex
-from semcom.checkpoint import read_checkpoint, sub_state
+from semcom.checkpoint import load_state, read_checkpoint, sub_state
 from semcom.checks import images_01
 from semcom.errors import SemcomError
 from semcom.metrics import psnr_per_image
@@ -407,14 +407,9 @@ class RatePolicyModule(VariableLengthModule):
         self.train_backbone = bool(sec.train_backbone)
         self.estimator = sec.estimator
         if sec.init_from:
-            info = read_checkpoint(sec.init_from)
-            state = sub_state(info["state_dict"], "system.model")
-            try:
-                self.system.model.load_state_dict(state, strict=True)
-            except RuntimeError as exc:
-                lines = str(exc).splitlines()
-                raise SemcomError(f"model.init_from={sec.init_from}: its backbone does not match this recipe's: "
-                                  f"{lines[1].strip() if len(lines) > 1 else exc}") from None
+            state = sub_state(read_checkpoint(sec.init_from)["state_dict"], "system.model")
+            load_state(self.system.model, state,
+                       f"model.init_from={sec.init_from}: its backbone does not match this recipe's")
 
     def build(self, recipe: dict[str, Any]) -> VariableLengthJSCC:
         return build_rate_policy(recipe)
@@ -469,12 +464,8 @@ def _load(build: Any, kind: str) -> Any:
             raise SemcomError(f"checkpoint {path} is a {kind} system: its receiver is given the true SNR, so "
                               f"--snr-source {snr_source} does not apply")
         system = build(info["recipe"])
-        try:
-            system.load_state_dict(sub_state(info["state_dict"], "system"), strict=True)
-        except RuntimeError as exc:
-            lines = str(exc).splitlines()
-            raise SemcomError(f"checkpoint {path} does not match the model its recipe describes: "
-                              f"{lines[1].strip() if len(lines) > 1 else exc}") from None
+        load_state(system, sub_state(info["state_dict"], "system"),
+                   f"checkpoint {path} does not match the model its recipe describes")
         if cr is not None:
             system.use_rate(cr)
         system.recipe = info["recipe"]
