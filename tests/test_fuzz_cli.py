@@ -22,6 +22,8 @@ BAD = {
     "rate": [["--cr", "0:1:0.5"], ["--cr", "1.5"], ["--cr", "nan"], ["--targets", "x"], ["--snr", "inf"],
              ["--channel", "mars"], ["--limit", "0"], ["--device", "cuda"], ["--name", "a/b"]],
     "plot": [["--metric", "fid"]],
+    "liu2025": [["--csi", "x"], ["--region", "9"], ["--variant", "x"], ["--grid-snr", "nan"], ["--snr", "inf"],
+                ["--limit", "0"], ["--batch-size", "0"], ["--name", "a/b"]],
     "ldm": [["--snr", "inf"], ["--tile", "0"], ["--snr-estimate", "guess"], ["--ldm-power", "x"], ["--csi", "x"]],
     "mumimo": [["--limit", "3"], ["--batch-size", "0"], ["--scenario", "moon"], ["--grid-snr", "x"]],
     "channels generate": [["--n", "0"], ["--nf", "0"], ["--users", "0"], ["--scenario", "moon"], ["--batch-size", "0"],
@@ -55,6 +57,8 @@ def test_bad_option_one_line_exit_2_nothing_written(tmp_path: Path, capsys: pyte
         argv += ["--codec", G]
     if verb == "mumimo":
         argv.append(G)
+    if verb == "liu2025":
+        argv += ["--semantic", G]
     if verb == "sweep":
         argv.append(SWEEP)
     if verb in ("merge", "plot"):
@@ -106,7 +110,8 @@ def test_bad_files_and_recipes(tmp_path: Path, capsys: pytest.CaptureFixture[str
 # declared minimum for ints, a missing file for an input path.
 OUTPUT_PATHS = {"--out", "--collect", "--results"}
 BASE = {"eval": [G], "mismatch": [G], "rate": [G], "mumimo": [G], "ldm": ["--codec", G], "plot": [G], "merge": [G],
-        "export": [G], "train": [], "report": ["dlps"], "sweep": [SWEEP]}
+        "export": [G], "train": [], "report": ["dlps"], "sweep": [SWEEP],
+        "liu2025": ["--semantic", G]}
 
 
 def _generated_cases() -> list[tuple[str, str, str]]:

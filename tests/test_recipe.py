@@ -14,7 +14,7 @@ from semcom.training.recipe import load_recipe, to_dict
 
 ALL_CONFIGS = sorted(p for p in (Path(__file__).resolve().parents[1] / "configs").rglob("*.yaml")
                      if p.parent.name != "sweeps")  # sweep files: tests/test_sweep.py
-CONFIGS = [p for p in ALL_CONFIGS if p.parent.name not in ("ldm", "mumimo", "digital", "rate")]  # point-to-point JSCC
+CONFIGS = [p for p in ALL_CONFIGS if p.parent.name not in ("ldm", "mumimo", "digital", "rate", "liu2025")]  # point-to-point JSCC
 MUMIMO_CONFIGS = [p for p in ALL_CONFIGS if p.parent.name == "mumimo"]
 LDM_CONFIGS = [p for p in ALL_CONFIGS if p.parent.name == "ldm"]
 

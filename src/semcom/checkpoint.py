@@ -17,7 +17,8 @@ from semcom.errors import SemcomError
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Return ``{"recipe", "state_dict", "epoch", "global_step"}`` of a semcom checkpoint."""
+    """Return ``{"recipe", "state_dict", "epoch", "global_step", "extra"}`` of a semcom checkpoint (``extra``: the
+    other hyper-parameters a system kind stored, e.g. the frozen parts' recipes)."""
     path = Path(path)
     if not path.is_file():
         raise SemcomError(f"checkpoint {path} does not exist")
@@ -34,6 +35,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
         "state_dict": ckpt["state_dict"],
         "epoch": ckpt.get("epoch"),
         "global_step": ckpt.get("global_step"),
+        "extra": {k: v for k, v in ckpt["hyper_parameters"].items() if k != "recipe"},
     }
 
 
@@ -85,7 +87,7 @@ def export_checkpoint(src: str | Path, dst: str | Path, half: bool = False) -> P
         }
     slim = {
         "state_dict": state,
-        "hyper_parameters": {"recipe": info["recipe"]},
+        "hyper_parameters": {"recipe": info["recipe"], **info.get("extra", {})},
         "epoch": info["epoch"],
         "global_step": info["global_step"],
         "float16_weights": half,

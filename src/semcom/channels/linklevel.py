@@ -109,6 +109,11 @@ class LinkLevelMIMO:
         return CDL(self.profile, delay_spread=self._ref_ds, carrier_frequency=fc, ut_array=self._array(ut_n),
                    bs_array=self._array(bs_n), direction=self.direction, min_speed=lo, max_speed=hi)
 
+    @property
+    def bank_antennas(self) -> tuple[int, int]:
+        """(N_r, N_t): the last two dimensions of H, for :class:`~semcom.channels.tr38901.ChannelBank`."""
+        return (self.num_rx_ant, self.num_tx_ant)
+
     def describe(self) -> dict[str, Any]:
         return {"model": f"3GPP TR 38.901 {self.model_name}-{self.profile} (Sionna)", "direction": self.direction,
                 "num_tx_ant": self.num_tx_ant, "num_rx_ant": self.num_rx_ant, "delay_spread_s": list(self.delay_spread),

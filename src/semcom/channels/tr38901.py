@@ -183,9 +183,11 @@ class ChannelBank:
         return torch.from_numpy(np.ascontiguousarray(self.h[idx]))
 
     @staticmethod
-    def generate(path: str | Path, generator: TR38901Downlink, n: int, batch_size: int = 64, seed: int = 0,
+    def generate(path: str | Path, generator: Any, n: int, batch_size: int = 64, seed: int = 0,
                  progress: bool = False) -> ChannelBank:
-        """Generate ``n`` realizations into a new bank folder ``path`` (written atomically)."""
+        """Generate ``n`` realizations of ``generator`` (a :class:`TR38901Downlink`, or any source with ``grid``,
+        ``describe()``, ``generate(n, generator=)`` and ``bank_antennas``, such as
+        :class:`~semcom.channels.linklevel.LinkLevelMIMO`) into a new bank folder ``path`` (written atomically)."""
         import_sionna()
         import sionna
 
@@ -198,8 +200,11 @@ class ChannelBank:
             raise SemcomError(f"{path} exists and is not a channel bank; give a new folder (an existing bank is "
                               "replaced, nothing else is)")
         seed_sionna(seed)
+        torch_gen = torch.Generator().manual_seed(seed)  # for what a source draws with torch (LinkLevelMIMO's spreads)
         g = generator.grid
-        shape = (n, g.num_subcarriers, g.num_ofdm_symbols, generator.num_users, generator.num_bs_antennas)
+        rx_tx = getattr(generator, "bank_antennas", None) or (generator.num_users, generator.num_bs_antennas)
+        shape = (n, g.num_subcarriers, g.num_ofdm_symbols, *rx_tx)
+        label = getattr(generator, "scenario", None) or generator.describe().get("model", "channel")
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
         try:
@@ -208,10 +213,10 @@ class ChannelBank:
             if progress:
                 from tqdm import tqdm
 
-                steps = tqdm(steps, desc=f"{generator.scenario} N_f={g.num_subcarriers}", unit="batch")
+                steps = tqdm(steps, desc=f"{label} N_f={g.num_subcarriers}", unit="batch")
             for start in steps:
                 b = min(batch_size, n - start)
-                out[start:start + b] = generator.generate(b).numpy()
+                out[start:start + b] = generator.generate(b, generator=torch_gen).numpy()
             out.flush()
             del out
             meta = {"params": generator.describe(), "n": n, "seed": seed, "shape": list(shape),

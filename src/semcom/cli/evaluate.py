@@ -286,3 +286,74 @@ def rate(
     paths = write_results(results, out, name, plot=False, extra=extra)
     typer.echo(summary(results))
     typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+@app.command("liu2025")
+def liu2025(
+    semantic: Annotated[Optional[Path], typer.Option(help="liu2025_semantic checkpoint: Proposed-Semantic and -Compress")] = None,
+    precoding: Annotated[list[Path], typer.Option(help="liu2025_precoding checkpoint (adaptive precoding, its beta); repeat")] = [],
+    jscc: Annotated[list[Path], typer.Option(help="liu2025_jscc checkpoint (the JSCC baseline); repeat")] = [],
+    segmenter: Annotated[Optional[Path], typer.Option(help="f_seg checkpoint (default: the one inside --semantic)")] = None,
+    snr: Snr = "-8:20:4",
+    csi: Annotated[list[str], typer.Option(help="perfect or ls (5G pilots, LS); repeat")] = ["perfect"],
+    region: Annotated[int, typer.Option(help="Table I region of the test channels (1-4)")] = 1,
+    variant: Annotated[list[str], typer.Option(help="allocations of --semantic: semantic, compress, random; repeat")] = [
+        "semantic", "compress"],
+    split: Split = "test",
+    root: Root = None,
+    limit: Limit = None,
+    seed: Seed = 0,
+    batch_size: BatchSize = 16,
+    bank_dir: Annotated[Path, typer.Option(help="folder of the channel banks (generated there when missing)")] = Path(
+        "banks/liu2025"),
+    test_bank_size: Annotated[int, typer.Option(min=1, help="slots in the region's test bank")] = 512,
+    per_image: Annotated[bool, typer.Option("--per-image", help="also write NAME.per_image.npz (paired intervals)")] = False,
+    grid_snr: Annotated[Optional[float], typer.Option(help="also write NAME_grid.png: Fig. 10 look-alike at this SNR")] = None,
+    out: Out = Path("runs/liu2025"),
+    name: Name = "eval",
+) -> None:
+    """Liu et al.'s (2025) semantic image transmission on CamVid over the SVD MIMO-OFDM uplink: PSNR, SSIM, IoU, SER."""
+    import numpy as np
+
+    from semcom import checks
+    from semcom.evaluation.liu2025 import evaluate_liu2025, plot_liu2025, reconstruction_grid
+    from semcom.evaluation.results import table, write_results
+
+    inputs = [p for p in [semantic, segmenter] if p is not None] + list(precoding) + list(jscc)
+    check_inputs(inputs, "checkpoint")
+    if not inputs or (segmenter is not None and len(inputs) == 1):
+        raise SemcomError("nothing to evaluate: give --semantic, --precoding or --jscc checkpoints")
+    for c in csi:
+        checks.choice(c, "--csi", ("perfect", "ls"))
+    for v in variant:
+        checks.choice(v, "--variant", ("semantic", "compress", "random"))
+    if region not in (1, 2, 3, 4):
+        raise SemcomError(f"--region={region}; expected a Table I region 1-4")
+    if grid_snr is not None:
+        checks.in_range(grid_snr, "--grid-snr", -1000, 1000)
+    check_outputs(out, name, [".json", ".csv", ".png"] + ([".per_image.npz"] if per_image else [])
+                  + (["_grid.png"] if grid_snr is not None else []))
+    snr_grid = parse_grid(snr)
+    res, samples = evaluate_liu2025(str(semantic) if semantic else None, [str(p) for p in precoding],
+                                    [str(p) for p in jscc], snr_grid, list(csi), region=region,
+                                    segmenter=str(segmenter) if segmenter else None, split=split,
+                                    root=str(root) if root else None, limit=limit, seed=seed, batch_size=batch_size,
+                                    bank_dir=str(bank_dir), test_bank_size=test_bank_size, variants=list(variant))
+    res["command"] = command_line()
+    typer.echo(table(res, metric="ssim"))
+    typer.echo(table(res, metric="iou_labels"))
+    extra: dict[str, Any] = {"png": lambda p: plot_liu2025(res, p)}
+    if per_image:
+        def write_npz(p: Path) -> None:
+            save: Any = np.savez_compressed
+            with open(p, "wb") as f:
+                save(f, **samples)
+
+        extra["per_image.npz"] = write_npz
+    paths = write_results(res, out, name, plot=False, extra=extra)
+    if grid_snr is not None:
+        paths["grid"] = reconstruction_grid(str(semantic) if semantic else None, [str(p) for p in precoding],
+                                            [str(p) for p in jscc], grid_snr, out / f"{name}_grid.png", region=region,
+                                            split=split, root=str(root) if root else None, seed=seed,
+                                            bank_dir=str(bank_dir), test_bank_size=test_bank_size)
+    typer.echo("wrote " + ", ".join(str(p) for p in paths.values()))

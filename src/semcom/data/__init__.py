@@ -15,9 +15,17 @@ from semcom.data.base import ImageArrayDataset, atomic_write, cache_dir, downloa
 from semcom.data.cifar10 import CIFAR10, class_indices, download_cifar10
 from semcom.data.embedded import EmbeddedCIFAR10
 from semcom.data.folder import ImageFolder
+from semcom.data.segmentation import (
+    BDD100K,
+    CAMVID,
+    SEGMENTATION_DATASETS,
+    SegmentationClasses,
+    SegmentationDataset,
+    load_segmentation,
+)
 from semcom.errors import SemcomError
 
-DATASETS = ("cifar10", "embedded", "folder", "kodak")
+DATASETS = ("cifar10", "embedded", "folder", "kodak", "camvid", "bdd100k")
 
 
 def default_kodak_root() -> Path:
@@ -30,13 +38,23 @@ def default_kodak_root() -> Path:
 
 def build_dataset(name: str, split: str = "test", root: str | Path | None = None, limit: int | None = None,
                   download: bool = False, crop: int | None = None, train: bool = False,
-                  size_multiple: int = 4, classes: Any = None, tile: int | None = None) -> Dataset[Any]:
+                  size_multiple: int = 4, classes: Any = None, tile: int | None = None, size: Any = None,
+                  label_size: Any = "same") -> Dataset[Any]:
     """A dataset by name: ``cifar10``, ``embedded`` (the packaged subset), ``folder`` or ``kodak``.
 
     ``classes`` (CIFAR-10 and the embedded subset): keep only these classes (names, indices or the groups
     ``animals`` / ``vehicles``), applied before ``limit``. ``tile`` (folders, Kodak): every non-overlapping
-    ``tile`` x ``tile`` crop of every image instead of one crop per image.
+    ``tile`` x ``tile`` crop of every image instead of one crop per image. ``size`` / ``label_size``
+    (``camvid``, ``bdd100k``): the frames' resolution (default 128 x 128) and the labels' (``"same"``,
+    ``"original"`` or a size); their items are ``(image uint8 [3, H, W], label map int64 [H_l, W_l])``.
     """
+    if name in SEGMENTATION_DATASETS:
+        if classes is not None or crop is not None:
+            raise SemcomError(f"dataset {name!r} takes data.size (the frame resolution), not data.classes or data.crop")
+        return load_segmentation(name, root, split=split, size=128 if size is None else size,
+                                 label_size=label_size, limit=limit)
+    if size is not None:
+        raise SemcomError(f"data.size={size!r} is for the segmentation datasets (camvid, bdd100k), not {name!r}")
     if classes is not None and name not in ("cifar10", "embedded"):
         raise SemcomError(f"data.classes={classes!r} needs a labelled dataset (cifar10 or embedded), not {name!r}")
     if name == "cifar10":
@@ -71,6 +89,7 @@ def evaluation_images(name: str, split: str = "test", root: str | Path | None = 
 
 
 __all__ = [
+    "BDD100K", "CAMVID", "SEGMENTATION_DATASETS", "SegmentationClasses", "SegmentationDataset", "load_segmentation",
     "CIFAR10", "DATASETS", "EmbeddedCIFAR10", "ImageArrayDataset", "ImageFolder", "atomic_write",
     "build_dataset", "cache_dir", "class_indices", "download", "download_cifar10", "evaluation_images",
 ]

@@ -172,9 +172,9 @@ class ImageDataModule(L.LightningDataModule):
         if self.train_ds is None:
             self.train_ds = build_dataset(d["dataset"], split=d["train_split"], root=d["root"],
                                           limit=d["limit_train"], download=d["download"], crop=d["crop"], train=True,
-                                          classes=d.get("classes"))
+                                          classes=d.get("classes"), size=d.get("size"))
             val = build_dataset(d["dataset"], split=d["val_split"], root=d["root"], download=d["download"],
-                                crop=d["crop"], train=False, classes=d.get("classes"))
+                                crop=d["crop"], train=False, classes=d.get("classes"), size=d.get("size"))
             # evenly spaced: the CIFAR-10 test split is sorted by class, its first images are all airplanes
             self.val_ds = val.spread(d["limit_val"]) if hasattr(val, "spread") else build_dataset(
                 d["dataset"], split=d["val_split"], root=d["root"], limit=d["limit_val"], download=d["download"],

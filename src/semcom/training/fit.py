@@ -125,8 +125,10 @@ def _fit(recipe: dict[str, Any], out: Path, ckpt_dir: Path, ckpt_path: str | Non
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(out / "recipe.yaml", lambda p: p.write_text(OmegaConf.to_yaml(OmegaConf.create(recipe))))
 
+    keep = t.get("keep_checkpoints")  # the newest N epoch files (monitoring the step keeps the latest ones)
     checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename="epoch{epoch:03d}", auto_insert_metric_name=False,
-                                 save_top_k=-1, every_n_epochs=1, save_last=True)
+                                 save_top_k=-1 if keep is None else int(keep), monitor=None if keep is None else "step",
+                                 mode="max", every_n_epochs=1, save_last=True)
     meter = _Throughput()
     trainer = L.Trainer(
         max_epochs=int(t["epochs"]), accelerator=t["accelerator"], devices=t["devices"], num_nodes=int(t.get("num_nodes", 1)),
@@ -155,6 +157,8 @@ def _fit(recipe: dict[str, Any], out: Path, ckpt_dir: Path, ckpt_path: str | Non
         "k": module.k,
         "bandwidth_ratio": module.bandwidth_ratio,
         "val_psnr": {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val_psnr")},
+        **({"val_iou": ious} if (ious := {k: round(float(v), 4) for k, v in trainer.callback_metrics.items()
+                                          if k.startswith(("val_miou", "val_iou"))}) else {}),
         **({"val_acc": accs} if (accs := {k: round(float(v), 4) for k, v in trainer.callback_metrics.items()
                                           if k.startswith("val_acc")}) else {}),
     }

@@ -39,7 +39,7 @@ class SamplerCfg:
 
 @dataclass
 class DataCfg:
-    dataset: str = "cifar10"  # cifar10 | embedded | folder | kodak
+    dataset: str = "cifar10"  # cifar10 | embedded | folder | kodak | camvid | bdd100k
     root: Optional[str] = None  # default: $SEMCOM_CIFAR10 or ../shared/data/cifar10
     train_split: str = "train"
     val_split: str = "test"
@@ -47,6 +47,7 @@ class DataCfg:
     limit_val: Optional[int] = 1000
     crop: Optional[int] = None  # square crop for image folders
     classes: Optional[Any] = None  # CIFAR-10 classes to keep: names, indices or "animals" / "vehicles"
+    size: Optional[Any] = None  # camvid / bdd100k: frame resolution, an int (square) or [H, W]; default 128
     download: bool = False
     num_workers: int = 0
 
@@ -67,6 +68,7 @@ class TrainCfg:
     log_every_n_steps: int = 20
     limit_train_batches: Optional[int] = None  # for smoke runs
     progress_bar: bool = True
+    keep_checkpoints: Optional[int] = None  # keep only the newest N epoch checkpoints (+ last.ckpt); None: all
 
 
 @dataclass
@@ -215,6 +217,8 @@ def validate(r: dict[str, Any], origin: str = "recipe") -> None:
     checks.positive_int(t.get("seed"), _at(origin, "train.seed"), minimum=0)
     checks.positive_int(t.get("log_every_n_steps"), _at(origin, "train.log_every_n_steps"))
     checks.positive_int(t.get("num_nodes", 1), _at(origin, "train.num_nodes"))
+    if t.get("keep_checkpoints") is not None:
+        checks.positive_int(t["keep_checkpoints"], _at(origin, "train.keep_checkpoints"))
     if t.get("limit_train_batches") is not None:
         checks.positive_int(t["limit_train_batches"], _at(origin, "train.limit_train_batches"))
     checks.choice(t.get("accelerator"), _at(origin, "train.accelerator"), ACCELERATORS)
