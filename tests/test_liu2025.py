@@ -205,6 +205,8 @@ def test_whole_chain_shapes_allocations_and_jscc() -> None:
         return float((QAM16Quantizer.decide(out[f"{key}_hat"]) != out[key]).float().mean())
 
     assert errors(sem, "f_se") < errors(sem, "f_co") and errors(com, "f_co") < errors(com, "f_se")
+    user = Liu2025System(_model(), lambda x: torch.zeros(x.shape[0], 128, 128, dtype=torch.long), link)
+    assert bool((user.run(img, 10.0, generator=g)["seg"] == 0).all())  # any segmentation callable as f_seg
     adaptive = Liu2025System(_model(), None, link, TaskAdaptivePrecoder(K * L * D))
     out = adaptive.run(img, 10.0, generator=g, labels=torch.randint(0, 12, (2, 128, 128)))
     assert out["f_se_hat"].shape == (2, 4096) and bool(torch.isnan(out["ser_stream"]).all())

@@ -56,7 +56,7 @@ def test_script_recipes_apply_literal_overrides_and_skip_shell_variables(tmp_pat
 OUTPUTS = {"dlps": ["README.md", "claims.json"], "mumimo": ["README.md", "claims.json"],
            "ldm": ["README.md", "claims.json"], "sscc": ["README.md", "statements.json"],
            "robust": ["README.md", "claims.json"], "digital_jscc": ["README.md", "claims.json"],
-           "rate_adaptive": ["README.md", "claims.json"]}
+           "rate_adaptive": ["README.md", "claims.json"], "liu2025": ["README.md", "claims.json"]}
 
 
 @pytest.mark.parametrize("name", list(OUTPUTS))
@@ -68,7 +68,7 @@ def test_committed_report_regenerates_unchanged(tmp_path: Path, name: str, monke
     for part in ("configs", "scripts"):
         (tmp_path / part).symlink_to(ROOT / part)
     (tmp_path / "results").mkdir()
-    for other in OUTPUTS:
+    for other in [*OUTPUTS, "benchmarks"]:
         if other != name:
             (tmp_path / "results" / other).symlink_to(ROOT / "results" / other)
     src = ROOT / "results" / name

@@ -196,6 +196,13 @@ def evaluate_liu2025(semantic: str | None, precoding: list[str], jscc: list[str]
     batches = [(data.images[i:i + batch_size], data.labels[i:i + batch_size].long()) for i in range(0, len(data), batch_size)]
     with torch.no_grad():
         reference = [f_seg(b[0].float() / 255.0).argmax(1) for b in batches]
+    seg_conf = sum(confusion_matrices(resize_label(r, b[1].shape[-2:]), b[1], classes.num_classes,
+                                      classes.void_index).sum(0) for r, b in zip(reference, batches))
+    per_class = iou_from_confusion(torch.as_tensor(seg_conf), "none")
+    seg_quality = {"iou_weighted": float(iou_from_confusion(torch.as_tensor(seg_conf), "weighted")),
+                   "miou": float(iou_from_confusion(torch.as_tensor(seg_conf), "macro")),
+                   "per_class_iou": {n: round(float(v), 4) for n, v in zip(classes.classes, per_class)},
+                   "pixel_accuracy": float(torch.as_tensor(seg_conf).diagonal().sum() / torch.as_tensor(seg_conf).sum())}
     bank = test_bank(region, bank_dir, test_bank_size, seed=7 + 1000 * region)
     adapters = [Adapter(label, systems, batches, f_seg, classes.num_classes, classes.void_index, alloc, reference=reference)
                 for label, systems, alloc in models]
@@ -216,6 +223,8 @@ def evaluate_liu2025(semantic: str | None, precoding: list[str], jscc: list[str]
                  iou=("eq. 8 pixel-weighted IoU (torchmetrics average='weighted' equivalent) and mean IoU, confusion "
                       "summed over the test images; void ignored; reference: CamVid labels or f_seg of the original frame"),
                  segmenter=str(seg_path) if seg_path else "the semantic checkpoint's f_seg",
+                 segmenter_test={"what": f"f_seg on the {frame}x{frame} frames, upsampled (nearest) to 360x480, against "
+                                         "the CamVid labels", **seg_quality},
                  perceptual=skipped or "LPIPS and FID computed with the standard backbones")
     res["models"] = models_info
     res["rows"] = rows

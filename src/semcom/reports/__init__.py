@@ -20,6 +20,7 @@ REPORTS = {
     "mumimo": "semcom.reports.mumimo",
     "digital_jscc": "semcom.reports.digital",
     "rate_adaptive": "semcom.reports.rate",
+    "liu2025": "semcom.reports.liu2025",
 }
 
 

@@ -177,8 +177,21 @@ def frames_for(num_symbols: int, frame_symbols: int) -> int:
     return math.ceil(num_symbols / frame_symbols)
 
 
+class _CallableSegmenter(nn.Module):
+    """A user's segmentation callable (e.g. a Mask2Former wrapper) as f_seg: frames [B, 3, H, W] in [0, 1] ->
+    logits [B, C, H, W] or class maps [B, H, W]."""
+
+    def __init__(self, fn: Any) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, img: Tensor) -> Tensor:
+        return self.fn(img)  # type: ignore[no-any-return]
+
+
 class Liu2025System(nn.Module):
-    """The semantic system (module docstring): segmenter (frozen, optional), codecs, quantizer, optional W, link.
+    """The semantic system (module docstring): segmenter (frozen, optional: a module or any callable returning
+    logits or class maps, e.g. a user's Mask2Former), codecs, quantizer, optional W, link.
 
     ``run(img, snr_db, generator=None, labels=None, allocation=None)``: img float [B, 3, frame, frame] in [0, 1];
     labels int64 [B, frame, frame] (used as S_se when there is no segmenter); snr_db [] or [B]. Returns a dict:
@@ -187,9 +200,14 @@ class Liu2025System(nn.Module):
     payload's 16-QAM decisions), ``ser_stream`` (float [B, D], per stream; NaN for ``adaptive``).
     """
 
-    def __init__(self, m: dict[str, Any], segmenter: nn.Module | None, link: SVDPrecodedMIMO,
+    def __init__(self, m: dict[str, Any], segmenter: Any, link: SVDPrecodedMIMO,
                  precoder: TaskAdaptivePrecoder | None = None) -> None:
         super().__init__()
+        if segmenter is not None and not isinstance(segmenter, nn.Module):
+            if not callable(segmenter):
+                raise SemcomError(f"segmenter {segmenter!r} is not callable; expected frames [B, 3, H, W] -> logits "
+                                  "[B, C, H, W] or class maps [B, H, W]")
+            segmenter = _CallableSegmenter(segmenter)
         self.segmenter = segmenter
         self.seg_codec = SegmentationMapCodec(int(m.get("num_classes", 11)), int(m.get("seg_size", 128)),
                                               m.get("seg_input", "index"))
@@ -224,7 +242,8 @@ class Liu2025System(nn.Module):
         size = self.seg_codec.size
         if self.segmenter is not None:
             with torch.no_grad():
-                seg = self.segmenter(img).argmax(1)
+                out = self.segmenter(img)
+            seg = out.argmax(1) if out.ndim == 4 else out.long()
         elif labels is not None:
             seg = labels.clone()
             seg[seg >= self.seg_codec.num_classes] = 0  # void: any class at the input, ignored by the loss
