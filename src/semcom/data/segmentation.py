@@ -114,14 +114,19 @@ def camvid_pairs(root: str | Path, split: str) -> list[tuple[Path, Path]]:
     if not frames_dir.is_dir() or not labels_dir.is_dir():
         raise SemcomError(f"CamVid at {root}: folders {split}/ and {split}annot/ are expected (SegNet's layout); "
                           "set data.root or $SEMCOM_CAMVID to the CamVid folder")
-    frames = sorted(p for p in frames_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
-    if not frames:
-        raise SemcomError(f"CamVid at {root}: no frames (.webp or .png) in {frames_dir}")
+    return _pair_files(frames_dir, labels_dir, "", f"CamVid at {root}", "frame")
+
+
+def _pair_files(images_dir: Path, labels_dir: Path, suffix: str, where: str, what: str) -> list[tuple[Path, Path]]:
+    """(image, label) pairs of a folder: every image needs ``labels_dir / (stem + suffix + ".png")``."""
+    images = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+    if not images:
+        raise SemcomError(f"{where}: no {what}s ({', '.join(_IMAGE_SUFFIXES)}) in {images_dir}")
     pairs = []
-    for f in frames:
-        lab = labels_dir / f"{f.stem}.png"
+    for f in images:
+        lab = labels_dir / f"{f.stem}{suffix}.png"
         if not lab.is_file():
-            raise SemcomError(f"CamVid frame {f} has no label file {lab}")
+            raise SemcomError(f"{where.split(' at ')[0]} {what} {f} has no label file {lab}")
         pairs.append((f, lab))
     return pairs
 
@@ -135,16 +140,7 @@ def bdd100k_pairs(root: str | Path, split: str) -> list[tuple[Path, Path]]:
                (root / "seg" / "images" / split, root / "seg" / "labels" / split, "_train_id"))
     for images_dir, labels_dir, suffix in layouts:
         if images_dir.is_dir() and labels_dir.is_dir():
-            images = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
-            if not images:
-                raise SemcomError(f"BDD100K at {root}: no images in {images_dir}")
-            pairs = []
-            for f in images:
-                lab = labels_dir / f"{f.stem}{suffix}.png"
-                if not lab.is_file():
-                    raise SemcomError(f"BDD100K image {f} has no label file {lab}")
-                pairs.append((f, lab))
-            return pairs
+            return _pair_files(images_dir, labels_dir, suffix, f"BDD100K at {root}", "image")
     raise SemcomError(f"BDD100K at {root}: expected images/10k/{split}/ with labels/sem_seg/masks/{split}/ "
                       f"(or seg/images/{split}/ with seg/labels/{split}/)")
 
