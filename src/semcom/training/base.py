@@ -125,8 +125,20 @@ class TrainModule(L.LightningModule):
     def trainable_parameters(self) -> Any:
         return self.parameters()
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.trainable_parameters(), lr=self.lr)
+    def configure_optimizers(self) -> Any:
+        """Adam at ``train.lr``, with the recipe's ``train.lr_schedule`` (its state travels in the checkpoints, so a
+        resumed run continues the schedule exactly)."""
+        opt = torch.optim.Adam(self.trainable_parameters(), lr=self.lr)
+        s = (self.recipe["train"].get("lr_schedule") or {})
+        name = s.get("name", "none")
+        if name == "none":
+            return opt
+        if name == "plateau":  # the fit's PlateauLR callback (semcom.training.converge) lowers the rate
+            return opt
+        factor, every, floor = float(s["factor"]), int(s["step_epochs"]), float(s["min_lr"])
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda epoch: max(factor ** (epoch // every), floor / self.lr))
+        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
 
     def finite(self, loss: Tensor) -> Tensor:
         """``loss`` if it is finite, else the run stops with one line (see :func:`check_finite`)."""

@@ -130,11 +130,26 @@ def _fit(recipe: dict[str, Any], out: Path, ckpt_dir: Path, ckpt_path: str | Non
                                  save_top_k=-1 if keep is None else int(keep), monitor=None if keep is None else "step",
                                  mode="max", every_n_epochs=1, save_last=True)
     meter = _Throughput()
+    callbacks: list[Any] = [checkpoint, meter]
+    conv = t.get("converge") or {}
+    stopper = None
+    if conv.get("enabled"):
+        from semcom.training.converge import ConvergenceStop
+
+        stopper = ConvergenceStop(conv.get("monitor", "val_psnr"), float(conv.get("min_gain", 0.05)),
+                                  float(conv.get("window", 0.1)), int(conv.get("min_epochs", 20)))
+        callbacks.append(stopper)
+    sch = t.get("lr_schedule") or {}
+    if sch.get("name") == "plateau":
+        from semcom.training.converge import PlateauLR
+
+        callbacks.append(PlateauLR(sch.get("monitor", "val_psnr"), float(sch["factor"]), int(sch["patience"]),
+                                   float(sch["threshold"]), float(sch["min_lr"])))
     trainer = L.Trainer(
         max_epochs=int(t["epochs"]), accelerator=t["accelerator"], devices=t["devices"], num_nodes=int(t.get("num_nodes", 1)),
         strategy=t["strategy"],
         precision=t["precision"], default_root_dir=str(out), plugins=[AtomicCheckpointIO()],
-        callbacks=[checkpoint, meter],
+        callbacks=callbacks,
         logger=[CSVLogger(str(out), name="logs", version=""), TensorBoardLogger(str(out), name="tb", version="")],
         log_every_n_steps=int(t["log_every_n_steps"]), enable_progress_bar=bool(t["progress_bar"]) and not quiet,
         enable_model_summary=not quiet, limit_train_batches=t["limit_train_batches"],
@@ -157,6 +172,8 @@ def _fit(recipe: dict[str, Any], out: Path, ckpt_dir: Path, ckpt_path: str | Non
         "k": module.k,
         "bandwidth_ratio": module.bandwidth_ratio,
         "val_psnr": {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val_psnr")},
+        **({"converged": stopper.decision, "monitor_history": [round(v, 4) for v in stopper.history]}
+           if stopper is not None else {}),
         **({"val_iou": ious} if (ious := {k: round(float(v), 4) for k, v in trainer.callback_metrics.items()
                                           if k.startswith(("val_miou", "val_iou"))}) else {}),
         **({"val_acc": accs} if (accs := {k: round(float(v), 4) for k, v in trainer.callback_metrics.items()

@@ -53,6 +53,34 @@ class DataCfg:
 
 
 @dataclass
+class ScheduleCfg:
+    """The learning-rate schedule: ``none``; ``plateau`` (multiply by ``factor`` when ``monitor`` has not risen by
+    ``threshold`` for ``patience`` epochs; torch's ReduceLROnPlateau, absolute threshold); ``step`` (multiply by
+    ``factor`` every ``step_epochs`` epochs). Never below ``min_lr``."""
+
+    name: str = "none"  # none | plateau | step
+    monitor: str = "val_psnr"
+    factor: float = 0.5
+    patience: int = 10
+    threshold: float = 0.01
+    step_epochs: int = 100
+    min_lr: float = 1e-6
+
+
+@dataclass
+class ConvergeCfg:
+    """Stop when converged: after at least ``min_epochs``, when ``monitor`` (a validation metric, higher is better)
+    gained less than ``min_gain`` over the last ``window`` fraction of the epochs run so far (the zoo's rule: less
+    than 0.05 dB over the last 10 % of the image passes); ``train.epochs`` stays the upper bound."""
+
+    enabled: bool = False
+    monitor: str = "val_psnr"
+    min_gain: float = 0.05
+    window: float = 0.1
+    min_epochs: int = 20
+
+
+@dataclass
 class TrainCfg:
     epochs: int = 20
     batch_size: int = 256
@@ -69,6 +97,8 @@ class TrainCfg:
     limit_train_batches: Optional[int] = None  # for smoke runs
     progress_bar: bool = True
     keep_checkpoints: Optional[int] = None  # keep only the newest N epoch checkpoints (+ last.ckpt); None: all
+    lr_schedule: ScheduleCfg = field(default_factory=ScheduleCfg)
+    converge: ConvergeCfg = field(default_factory=ConvergeCfg)
 
 
 @dataclass
@@ -217,6 +247,16 @@ def validate(r: dict[str, Any], origin: str = "recipe") -> None:
     checks.positive_int(t.get("seed"), _at(origin, "train.seed"), minimum=0)
     checks.positive_int(t.get("log_every_n_steps"), _at(origin, "train.log_every_n_steps"))
     checks.positive_int(t.get("num_nodes", 1), _at(origin, "train.num_nodes"))
+    sch, conv = t.get("lr_schedule") or {}, t.get("converge") or {}
+    checks.choice(sch.get("name", "none"), _at(origin, "train.lr_schedule.name"), ("none", "plateau", "step"))
+    checks.in_range(sch.get("factor", 0.5), _at(origin, "train.lr_schedule.factor"), 0.0, 1.0, low_open=True, high_open=True)
+    checks.positive_int(sch.get("patience", 10), _at(origin, "train.lr_schedule.patience"), minimum=0)
+    checks.positive_int(sch.get("step_epochs", 100), _at(origin, "train.lr_schedule.step_epochs"))
+    checks.in_range(sch.get("threshold", 0.01), _at(origin, "train.lr_schedule.threshold"), 0.0, None)
+    checks.in_range(sch.get("min_lr", 1e-6), _at(origin, "train.lr_schedule.min_lr"), 0.0, None)
+    checks.in_range(conv.get("min_gain", 0.05), _at(origin, "train.converge.min_gain"), 0.0, None)
+    checks.in_range(conv.get("window", 0.1), _at(origin, "train.converge.window"), 0.0, 1.0, low_open=True)
+    checks.positive_int(conv.get("min_epochs", 20), _at(origin, "train.converge.min_epochs"))
     if t.get("keep_checkpoints") is not None:
         checks.positive_int(t["keep_checkpoints"], _at(origin, "train.keep_checkpoints"))
     if t.get("limit_train_batches") is not None:
