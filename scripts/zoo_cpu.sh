@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The pretrained zoo (issue 21): trains each configs/zoo recipe to convergence (train.converge; at most 1,000
+# epochs), one training at a time at one thread, resuming from its own last checkpoint, else from the committed
+# resumable checkpoint results/zoo/resume/NAME.ckpt (so a fresh clone continues exactly where the last one
+# stopped). After each epoch-end checkpoint the resumable copy can be refreshed with `bash scripts/zoo_cpu.sh keep`.
+#   bash scripts/zoo_cpu.sh                          # every model in order (many CPU-hours; resumable)
+#   MODELS="bourtsoulatze2019_cifar10_k512_awgn_snr0-20" bash scripts/zoo_cpu.sh
+set -euo pipefail
+SEM=${SEMCOM:-.venv/bin/semcom}
+RUNS=${RUNS:-runs/zoo}
+OUT=${OUT:-results/zoo}
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+ALL="bourtsoulatze2019_cifar10_k512_awgn_snr0-20 bourtsoulatze2019_cifar10_k256_awgn_snr0-20
+bourtsoulatze2019_cifar10_k512_awgn_snr1 bourtsoulatze2019_cifar10_k512_awgn_snr4 bourtsoulatze2019_cifar10_k512_awgn_snr7
+bourtsoulatze2019_cifar10_k512_awgn_snr13 bourtsoulatze2019_cifar10_k512_awgn_snr19 xu2022_cifar10_k512_awgn_snr0-20
+bourtsoulatze2019_cifar10_k512_rayleigh_snr0-20 xu2022_cifar10_k512_rayleigh_snr0-20"
+MODELS=${MODELS:-$ALL}
+resume() {  # its own last checkpoint, else the committed resumable one, else a fresh start
+  if [ -f "$RUNS/$1/checkpoints/last.ckpt" ] || [ ! -f "$OUT/resume/$1.ckpt" ]; then echo auto; else echo "$OUT/resume/$1.ckpt"; fi
+}
+keep() {  # the resumable checkpoint and the summary, copied atomically
+  [ -f "$RUNS/$1/checkpoints/last.ckpt" ] || return 0
+  mkdir -p "$OUT/resume" "$OUT/train"
+  cp "$RUNS/$1/checkpoints/last.ckpt" "$OUT/resume/$1.ckpt.tmp" && mv "$OUT/resume/$1.ckpt.tmp" "$OUT/resume/$1.ckpt"
+  [ -f "$RUNS/$1/summary.json" ] && cp "$RUNS/$1/summary.json" "$OUT/train/$1.summary.json"
+  [ -f "$RUNS/$1/logs/metrics.csv" ] && cp "$RUNS/$1/logs/metrics.csv" "$OUT/train/$1.metrics.csv"
+  return 0
+}
+if [ "${1:-}" = keep ]; then for n in $MODELS; do keep "$n"; done; exit 0; fi
+for n in $MODELS; do
+  $SEM train "configs/zoo/$n.yaml" train.progress_bar=false train.out_dir="$RUNS" --resume "$(resume "$n")"
+  keep "$n"
+done
