@@ -186,6 +186,11 @@ def test_whole_chain_shapes_allocations_and_jscc() -> None:
     img = torch.rand(2, 3, 128, 128)
     g = torch.Generator().manual_seed(0)
     assert system.num_symbols == 8192 and system.num_frames == 5
+    assert system.segmenter is not None
+    with torch.no_grad():
+        want = system.segmenter(img).argmax(1)
+    assert torch.equal(system.segment(img), want) and len(system._maps) == 2
+    assert torch.equal(system.segment(img[[1, 0]]), want[[1, 0]]) and len(system._maps) == 2  # from the cache
     for alloc in ("semantic", "compress", "random"):
         out = system.run(img, 10.0, generator=torch.Generator().manual_seed(1), allocation=alloc)
         assert out["seg"].shape == (2, 128, 128) and out["seg_logits"].shape == (2, 11, 128, 128)

@@ -29,6 +29,7 @@ Noise convention: :mod:`semcom.channels.svd_link` (SNR = Es/N0 per stream before
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ from semcom.systems.registry import SystemSpec, register_system
 from semcom.training.base import TrainModule, build_sampler, to_float
 
 ALLOCATIONS = ("semantic", "compress", "random", "adaptive")
+MAP_CACHE = 20_000  # f_seg maps kept per system (uint8: 16 kB each at 128 x 128)
 
 
 @dataclass
@@ -217,6 +219,7 @@ class Liu2025System(nn.Module):
         self.link = link
         self.frame_size = int(m.get("frame_size", 128))
         self.allocation = "adaptive" if precoder is not None else m.get("allocation", "random")
+        self._maps: dict[bytes, Tensor] = {}
         if self.allocation not in ALLOCATIONS:
             raise SemcomError(f"allocation {self.allocation!r}; expected one of {', '.join(ALLOCATIONS)}")
         self.recipe: dict[str, Any] = {}
@@ -231,6 +234,25 @@ class Liu2025System(nn.Module):
     def num_symbols(self) -> int:
         return self.seg_codec.num_symbols + self.image_codec.num_symbols
 
+    def segment(self, img: Tensor) -> Tensor:
+        """f_seg's class maps int64 [B, H, W]. f_seg is frozen, so the maps of frames already seen are kept (keyed
+        by a hash of the frame's values, at most ``MAP_CACHE`` frames): training epochs over a few hundred frames
+        then run f_seg once per frame instead of once per epoch."""
+        assert self.segmenter is not None
+        keys = [hashlib.blake2b(x.detach().cpu().numpy().tobytes(), digest_size=16).digest() for x in img]
+        todo = [i for i, k in enumerate(keys) if k not in self._maps]
+        if todo:
+            with torch.no_grad():
+                out = self.segmenter(img[todo])
+            maps = (out.argmax(1) if out.ndim == 4 else out.long()).to(torch.uint8).cpu()
+            for i, m in zip(todo, maps):
+                if len(self._maps) < MAP_CACHE:
+                    self._maps[keys[i]] = m
+            fresh = dict(zip(todo, maps))
+        else:
+            fresh = {}
+        return torch.stack([fresh[i] if i in fresh else self._maps[k] for i, k in enumerate(keys)]).long().to(img.device)
+
     @property
     def num_frames(self) -> int:
         return frames_for(self.num_symbols, self.link.frame_symbols)
@@ -241,9 +263,7 @@ class Liu2025System(nn.Module):
             raise SemcomError(f"frames must be [B, 3, {self.frame_size}, {self.frame_size}], got {list(img.shape)}")
         size = self.seg_codec.size
         if self.segmenter is not None:
-            with torch.no_grad():
-                out = self.segmenter(img)
-            seg = out.argmax(1) if out.ndim == 4 else out.long()
+            seg = self.segment(img)
         elif labels is not None:
             seg = labels.clone()
             seg[seg >= self.seg_codec.num_classes] = 0  # void: any class at the input, ignored by the loss
@@ -419,7 +439,12 @@ class _Liu2025Module(TrainModule):
                               f"data.dataset is {recipe['data']['dataset']!r}")
         self.system: Any = system
         self.sampler = build_sampler(recipe)
-        self.void = SEGMENTATION_DATASETS[recipe["data"]["dataset"]].void_index
+        classes = SEGMENTATION_DATASETS[recipe["data"]["dataset"]]
+        self.void = classes.void_index
+        n = int(recipe["model"].get("num_classes", 11))
+        if n != classes.num_classes:
+            raise SemcomError(f"model.num_classes={n}, but {classes.name} has {classes.num_classes} classes; set "
+                              f"model.num_classes={classes.num_classes}")
         self._val: dict[float, list[dict[str, Tensor]]] = {}
 
     @property
