@@ -31,8 +31,9 @@ from semcom.errors import SemcomError, exit_status
 
 __all__ = ["is_segment_only", "read_summary", "repair_files", "wall_time_text", "whole_run"]
 
-REPAIR_NOTE = ("written by a resume of semcom before 2026-12-02, which recorded only the resumed segment; "
-               "train_images = images per timed epoch x epochs; the earlier segment's wall time was not recorded")
+REPAIR_NOTE = ("a resumed run's summary that recorded only the resumed segment (a resume of semcom before 2026-12-02, "
+               "or one whose earlier segment was stopped before it wrote a summary); train_images = images per timed "
+               "epoch x epochs; the earlier segment's wall time was not recorded")
 
 
 def is_segment_only(summary: Mapping[str, Any]) -> bool:
