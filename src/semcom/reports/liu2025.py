@@ -176,7 +176,7 @@ def report(folder: Path) -> dict[str, Any]:
           "* Intervals: 95 %, normal, over the test frames, of paired per-image differences; one training seed per",
           "  model, so they do not include training-seed spread.", "",
           f"Command: `{res.get('command', '')}`", ""]
-    md += ["## Training runs", "", *train, ""] if train else []
+    md += ["## Training runs", "", *_recipes_table(), "", *train, ""] if train else []
     md += ["## f_seg on CamVid test", "",
            f"{seg.get('what', '')}: pixel-weighted IoU {seg.get('iou_weighted', float('nan')):.3f}, mean IoU "
            f"{seg.get('miou', float('nan')):.3f}, pixel accuracy {seg.get('pixel_accuracy', float('nan')):.3f}.",
@@ -223,3 +223,18 @@ def report(folder: Path) -> dict[str, Any]:
     atomic_write(folder / "README.md", lambda p: p.write_text("\n".join(md) + "\n"))
     return claims
 
+
+
+def _recipes_table() -> list[str]:
+    """The committed recipes' training settings (``configs/liu2025``, read where the report runs)."""
+    from semcom.training.recipe import load_recipe, to_dict
+
+    lines = ["| recipe | kind | epochs | batch | Adam lr | SNR training | channels |", "|---|---|---:|---:|---:|---|---|"]
+    for p in sorted(Path("configs/liu2025").glob("*.yaml")):
+        r = to_dict(load_recipe(p))
+        m, t, smp = r["model"], r["train"], r["sampler"]
+        snr = (f"{smp['name']} {smp['snr_min_db']:g}..{smp['snr_max_db']:g} dB" if m["name"] != "unet_segmentation"
+               else "-")
+        regions = f"regions {m.get('regions', [1, 2, 3, 4])}, {m.get('csi', 'perfect')} CSI" if m["name"] != "unet_segmentation" else "-"
+        lines.append(f"| `{p.name}` | {m['name']} | {t['epochs']} | {t['batch_size']} | {t['lr']:g} | {snr} | {regions} |")
+    return lines
