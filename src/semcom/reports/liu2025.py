@@ -128,15 +128,21 @@ def report(folder: Path) -> dict[str, Any]:
     claim("Proposed-Semantic has the highest IoU (per-image pixel-weighted IoU vs labels, perfect CSI)",
                [min((c for c in (_paired(per, sem, o, s, "iou_labels_image") for o in models if o != sem) if c is not None),
                     key=lambda c: c["diff"], default=None) for s in snrs], "majority")
-    if len(betas) >= 2:
-        lo_b, hi_b = betas[0], betas[-1]
-        claim(f"Lower beta raises IoU ({lo_b} vs {hi_b}, per-image IoU vs labels, perfect CSI)",
-                   [_paired(per, lo_b, hi_b, s, "iou_labels_image") for s in snrs], "majority")
-        claim(f"Lower beta lowers image quality ({hi_b} vs {lo_b}, SSIM of S^_co at 32 x 32, perfect CSI)",
-                   [_paired(per, hi_b, lo_b, s, "ssim_32") for s in snrs], "majority")
+    if len(betas) >= 2:  # monotone in beta: every lower beta against the next higher one, at every SNR
+        pairs = list(zip(betas[:-1], betas[1:]))
+        claim("Lower beta raises IoU (" + ", ".join(f"{a} vs {b}" for a, b in pairs)
+              + "; per-image IoU vs labels, perfect CSI)",
+              [_paired(per, a, b, s, "iou_labels_image") for a, b in pairs for s in snrs], "all")
+        claim("Lower beta lowers image quality (" + ", ".join(f"{b} vs {a}" for a, b in pairs)
+              + "; SSIM of S^_co at 32 x 32, perfect CSI)",
+              [_paired(per, b, a, s, "ssim_32") for a, b in pairs for s in snrs], "all")
+    if betas:
+        top = betas[-1]
+        claim(f"{top} beats Proposed-Compress in image quality (Fig. 9a; SSIM of S^_co at 32 x 32, perfect CSI)",
+              [_paired(per, top, com, s, "ssim_32") for s in snrs], "majority")
     if "ls" in csis:
-        claim("Perfect CSI beats LS CSI (Proposed-Semantic IoU)",
-              [_paired(per, sem, sem, s, "iou_labels_image", csi_b="ls") for s in snrs], "majority")
+        claim("LS CSI costs IoU at low SNR (Proposed-Semantic, perfect - LS, at the two lowest SNRs)",
+              [_paired(per, sem, sem, s, "iou_labels_image", csi_b="ls") for s in snrs[:2]], "all")
     atomic_write(folder / "claims.json", lambda p: p.write_text(json.dumps(claims, indent=1) + "\n"))
     if betas:
         _beta_plot(rows, [sem, com] + betas, snrs, folder / "beta.png")
@@ -200,7 +206,9 @@ def report(folder: Path) -> dict[str, Any]:
                           f" {_fmt(x)}" for x in c["comparisons"])
         md.append(f"| {c['claim']} | **{c['verdict']}** | {diffs} |")
     md += ["", "A verdict \"holds\" needs the interval of every listed difference above zero (\"all\") or of most of",
-           "them (the \"at most SNRs\" statements); \"does not hold\" the same below zero; otherwise not resolved.", ""]
+           "them (the \"at most SNRs\" statements); \"does not hold\" one interval below zero (\"all\") or most of them;",
+           "otherwise not resolved. The intervals are over test frames at one training seed per model: the spread",
+           "between training runs is not in them, so a small gap that holds here may not hold for another seed.", ""]
     if bench:
         md += ["## Table II rows for the modules built here", "",
                f"CPU, {bench['threads']} thread, batch {bench['batch']}, forward only (`python benchmarks/liu2025_modules.py`;"
@@ -216,7 +224,13 @@ def report(folder: Path) -> dict[str, Any]:
                "series); `semantic_layer` here is only the codecs. The adaptive precoding's 32.52 M parameters match.", ""]
     md += ["## Noticed, left alone", "",
            "* One training seed per model and short CPU schedules (see the training table); the paper trains 1,000 epochs"
-           " at lr 1e-4 on 29,772 BDD100K images.",
+           " at lr 1e-4 on 29,772 BDD100K images." + (
+               " The adaptive precoders (W and f_Pre from the identity, trained briefly: see the tables) end below both"
+               " plain SVD allocations in SSIM at 32 x 32 and in IoU at every SNR (perfect CSI): 32.5 M parameters from"
+               " a few thousand Adam steps; whether longer training reaches the paper's gain is not measured here."
+               if betas and _below(rows, betas, [sem, com], snrs) else ""),
+           "* The channels use 15 kHz subcarriers at 2.6 GHz (72 subcarriers = 1.08 MHz) where the paper states 2.655 GHz"
+           " and 10 MHz; part 2 (the CEKM) fixes the spacing for the seed's bandwidth.",
            "* The proposed image here is the 32 x 32 compressed image, upsampled; the paper's reconstruction is the",
            "  diffusion receiver's (part 3), so SSIM / PSNR comparisons with JSCC are of a 32 x 32 thumbnail against a",
            "  full-resolution JSCC image.", ""]
@@ -238,3 +252,10 @@ def _recipes_table() -> list[str]:
         regions = f"regions {m.get('regions', [1, 2, 3, 4])}, {m.get('csi', 'perfect')} CSI" if m["name"] != "unet_segmentation" else "-"
         lines.append(f"| `{p.name}` | {m['name']} | {t['epochs']} | {t['batch_size']} | {t['lr']:g} | {snr} | {regions} |")
     return lines
+
+
+def _below(rows: list[dict[str, Any]], low: list[str], high: list[str], snrs: list[float]) -> bool:
+    """Every model of ``low`` below every model of ``high`` in ``ssim_32`` and ``iou_labels`` at every SNR (perfect CSI)."""
+    val = {(r["model"], float(r["snr_db"]), k): float(r[k]) for r in rows if r["csi"] == "perfect"
+           for k in ("ssim_32", "iou_labels") if r.get(k) is not None}
+    return all(val[(lo, s, k)] < val[(hi, s, k)] for lo in low for hi in high for s in snrs for k in ("ssim_32", "iou_labels"))
