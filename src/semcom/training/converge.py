@@ -9,9 +9,9 @@ would keep a learning rate the uninterrupted one had lowered; hence the schedule
 Convergence:
 
 After each validation, the monitored metric (higher is better, e.g. ``val_psnr``) is appended to a history. With
-E epochs done (E >= ``min_epochs``) and a window of w = ceil(``window`` x E) epochs, the run stops when the best
-value of the last w epochs exceeds the best value before them by less than ``min_gain``: every epoch has the same
-image passes, so this is "gained less than 0.05 dB over the last 10 % of the image passes". The history is part
+E epochs done (E >= ``min_epochs``) and a window of w = ceil(``window`` x E) epochs, the run stops when the mean
+of the last w values exceeds the mean of the w values before them by less than ``min_gain``: every epoch has the
+same image passes, so this is "gained less than 0.05 dB over the last 10 % of the image passes". The history is part
 of the callback's state in every checkpoint, so a resumed run decides exactly as the uninterrupted one would.
 """
 
@@ -24,12 +24,16 @@ from lightning.pytorch.callbacks import Callback
 
 
 def converged(history: list[float], min_gain: float, window: float, min_epochs: int) -> dict[str, Any] | None:
-    """The stop decision on a metric history (one value per epoch): None to go on, else what was measured."""
+    """The stop decision on a metric history (one value per epoch): None to go on, else what was measured.
+
+    The gain is the mean of the last w values minus the mean of the w before them (w = ceil(window x E)): the
+    average gain over the last ``window`` of the run, robust to the epoch-to-epoch noise of a validation metric
+    (a best-of comparison stops early on a lucky epoch)."""
     e = len(history)
-    if e < max(min_epochs, 2):
+    w = max(1, math.ceil(window * e))
+    if e < max(min_epochs, 2 * w):
         return None
-    w = min(e - 1, max(1, math.ceil(window * e)))
-    recent, before = max(history[-w:]), max(history[:-w])
+    recent, before = sum(history[-w:]) / w, sum(history[-2 * w:-w]) / w
     gain = recent - before
     if gain >= min_gain:
         return None
@@ -45,7 +49,10 @@ class ConvergenceStop(Callback):
         self.decision: dict[str, Any] | None = None
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
-        if self.decision is not None:  # resumed after the stop: nothing more to train
+        # a resumed run decides again on its history with the recipe's current rule (a stopped run stays stopped
+        # unless the rule was changed)
+        self.decision = converged(self.history, self.min_gain, self.window, self.min_epochs)
+        if self.decision is not None:
             trainer.should_stop = True
 
     def on_validation_end(self, trainer: Any, pl_module: Any) -> None:

@@ -70,8 +70,9 @@ class ScheduleCfg:
 @dataclass
 class ConvergeCfg:
     """Stop when converged: after at least ``min_epochs``, when ``monitor`` (a validation metric, higher is better)
-    gained less than ``min_gain`` over the last ``window`` fraction of the epochs run so far (the zoo's rule: less
-    than 0.05 dB over the last 10 % of the image passes); ``train.epochs`` stays the upper bound."""
+    gained less than ``min_gain`` over the last ``window`` fraction of the epochs run so far (mean of that window
+    minus the mean of the one before; the zoo's rule: less than 0.05 dB over the last 10 % of the image passes);
+    ``train.epochs`` stays the upper bound."""
 
     enabled: bool = False
     monitor: str = "val_psnr"
