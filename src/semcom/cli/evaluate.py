@@ -341,7 +341,7 @@ def liu2025(
                                     bank_dir=str(bank_dir), test_bank_size=test_bank_size, variants=list(variant))
     res["command"] = command_line()
     typer.echo(table(res, metric="ssim"))
-    typer.echo(table(res, metric="iou_labels"))
+    typer.echo(table(res, metric="iou_labels", unit="pixel-weighted IoU of the confusion summed over the frames"))
     extra: dict[str, Any] = {"png": lambda p: plot_liu2025(res, p)}
     if per_image:
         def write_npz(p: Path) -> None:

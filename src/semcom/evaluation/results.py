@@ -95,14 +95,16 @@ def header(dataset: dict[str, Any] | None, eval_seed: int | None, snr_convention
     return out
 
 
-def table(results: dict[str, Any], metric: str = "psnr", snr_db: list[float] | None = None) -> str:
-    """Text tables, one per channel (and CSI): a line per SNR, a column per model."""
+def table(results: dict[str, Any], metric: str = "psnr", snr_db: list[float] | None = None,
+          unit: str | None = None) -> str:
+    """Text tables, one per channel (and CSI): a line per SNR, a column per model (``unit``: how the values were
+    reduced, when not the mean of per-image values)."""
     rows = [r for r in results["rows"] if snr_db is None or r["snr_db"] in snr_db] or results["rows"]
     models = list(dict.fromkeys(r["model"] for r in rows))
     panels = list(dict.fromkeys((r["channel"], r["csi"]) for r in rows))
     lookup = {(r["model"], r["channel"], r["csi"], r["snr_db"]): r.get(metric) for r in rows}
     width = max([8, *(len(m) for m in models)])
-    unit = "dB, mean of per-image PSNR" if metric == "psnr" else "mean of per-image values"
+    unit = unit or ("dB, mean of per-image PSNR" if metric == "psnr" else "mean of per-image values")
     out = io.StringIO()
     for ch, csi in panels:
         out.write(f"{metric} ({unit}) over {ch}" + (f" with {csi} CSI" if csi != "-" else "") + "\n")
