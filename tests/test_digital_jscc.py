@@ -173,7 +173,7 @@ def test_committed_digital_recipes_build_through_their_system_kind(name: str) ->
     assert system.k == (64 if "cls" in name else 256) and system.modem.order == 16
 
 
-def test_committed_models_reproduce_the_committed_accuracy(tmp_path: Path) -> None:
+def test_committed_models_reproduce_the_committed_accuracy(tmp_path: Path, cifar_root: Path) -> None:
     """The committed slim (float16) checkpoints give the committed test accuracy at 12 dB over AWGN (within the
     few images float16 weights may flip) and the committed index error rate."""
     root = Path(__file__).resolve().parents[1] / "results" / "digital_jscc"
@@ -181,7 +181,7 @@ def test_committed_models_reproduce_the_committed_accuracy(tmp_path: Path) -> No
     want = {r["model"]: r for r in committed["rows"] if r["channel"] == "awgn" and r["snr_db"] == 12.0}
     names = ["dt_jscc_cls_4qam", "dt_jscc_cls_64qam"]
     assert main(["eval", *(str(root / "checkpoints" / f"{n}.ckpt") for n in names), "--snr", "12", "--limit", "2000",
-                 "--metrics", "psnr", "--no-plot", "--out", str(tmp_path), "--name", "g"]) == 0
+                 "--metrics", "psnr", "--no-plot", "--root", str(cifar_root), "--out", str(tmp_path), "--name", "g"]) == 0
     got = {r["model"]: r for r in json.loads((tmp_path / "g.json").read_text())["rows"]}
     for n in names:
         assert got[n]["accuracy"] == pytest.approx(want[n]["accuracy"], abs=0.005), n
