@@ -18,16 +18,19 @@ MODELS=${MODELS:-$ALL}
 resume() {  # its own last checkpoint, else the committed resumable one, else a fresh start
   if [ -f "$RUNS/$1/checkpoints/last.ckpt" ] || [ ! -f "$OUT/resume/$1.ckpt" ]; then echo auto; else echo "$OUT/resume/$1.ckpt"; fi
 }
-keep() {  # the resumable checkpoint and the summary, copied atomically
+keep() {  # the resumable checkpoint and the logged metrics (a resumed run's earlier epochs: metrics.previous.csv)
   [ -f "$RUNS/$1/checkpoints/last.ckpt" ] || return 0
   mkdir -p "$OUT/resume" "$OUT/train"
   cp "$RUNS/$1/checkpoints/last.ckpt" "$OUT/resume/$1.ckpt.tmp" && mv "$OUT/resume/$1.ckpt.tmp" "$OUT/resume/$1.ckpt"
-  [ -f "$RUNS/$1/summary.json" ] && cp "$RUNS/$1/summary.json" "$OUT/train/$1.summary.json"
-  [ -f "$RUNS/$1/logs/metrics.csv" ] && cp "$RUNS/$1/logs/metrics.csv" "$OUT/train/$1.metrics.csv"
+  for f in metrics metrics.previous; do
+    [ -f "$RUNS/$1/logs/$f.csv" ] && cp "$RUNS/$1/logs/$f.csv" "$OUT/train/$1.$f.csv"
+  done
   return 0
 }
-if [ "${1:-}" = keep ]; then for n in $MODELS; do keep "$n"; done; exit 0; fi
+if [ "${1:-}" = keep ]; then for n in $MODELS; do keep "$n"; done; exit 0; fi  # (while a training runs)
 for n in $MODELS; do
   $SEM train "configs/zoo/$n.yaml" train.progress_bar=false train.out_dir="$RUNS" --resume "$(resume "$n")"
   keep "$n"
+  cp "$RUNS/$n/summary.json" "$OUT/train/$n.summary.json"  # the finished run's summary (metrics.csv merged)
+  rm -f "$OUT/train/$n.metrics.previous.csv"
 done
