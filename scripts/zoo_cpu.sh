@@ -28,7 +28,29 @@ keep() {  # the resumable checkpoint and the logged metrics (a resumed run's ear
   return 0
 }
 if [ "${1:-}" = keep ]; then for n in $MODELS; do keep "$n"; done; exit 0; fi  # (while a training runs)
+seed_logs() {  # a fresh clone resuming from the committed checkpoint: the committed metrics become the run's earlier rows
+  [ ! -d "$RUNS/$1" ] && [ -f "$OUT/resume/$1.ckpt" ] || return 0
+  mkdir -p "$RUNS/$1/logs"
+  .venv/bin/python - "$OUT/train/$1.metrics.previous.csv" "$OUT/train/$1.metrics.csv" "$RUNS/$1/logs/metrics.csv" <<'PY'
+import csv, sys
+rows, fields = [], []
+for path in sys.argv[1:3]:
+    try:
+        with open(path, newline="") as f:
+            r = csv.DictReader(f)
+            fields += [k for k in (r.fieldnames or []) if k not in fields]
+            rows += list(r)
+    except FileNotFoundError:
+        pass
+if rows:
+    with open(sys.argv[3], "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+PY
+}
 for n in $MODELS; do
+  seed_logs "$n"
   $SEM train "configs/zoo/$n.yaml" train.progress_bar=false train.out_dir="$RUNS" --resume "$(resume "$n")"
   keep "$n"
   cp "$RUNS/$n/summary.json" "$OUT/train/$n.summary.json"  # the finished run's summary (metrics.csv merged)
