@@ -44,7 +44,8 @@ from semcom.errors import SemcomError
 Estimator = Callable[[Tensor, Tensor, "SVDPrecodedMIMO"], Tensor]
 
 
-def _broadcast_snr(snr_db: Tensor | float, batch: int, device: torch.device) -> Tensor:
+def broadcast_snr(snr_db: Tensor | float, batch: int, device: torch.device) -> Tensor:
+    """The SNR in dB as [B] (from [] or [B]); one line for any other shape."""
     snr = torch.as_tensor(snr_db, dtype=torch.float32, device=device)
     if snr.ndim > 1 or (snr.ndim == 1 and snr.numel() not in (1, batch)):
         raise SemcomError(f"SNR of shape {list(snr.shape)} does not broadcast to the batch of {batch}; expected [] or [B]")
@@ -166,7 +167,7 @@ class SVDPrecodedMIMO(nn.Module):
             raise SemcomError(f"SVDPrecodedMIMO expects complex frames [B, F, {self.num_subcarriers}, "
                               f"{self.num_ofdm_symbols}, {self.num_streams}], got {x.dtype} {list(x.shape)}")
         b, f = x.shape[:2]
-        no = snr_db_to_noise_var(_broadcast_snr(snr_db, b, x.device))  # [B]
+        no = snr_db_to_noise_var(broadcast_snr(snr_db, b, x.device))  # [B]
         no_slots = no.repeat_interleave(f)
         if h is None:
             h = self.draw(b * f, generator).to(x.device).reshape(b, f, *self.draw_shape)

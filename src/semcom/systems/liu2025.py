@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -39,8 +39,9 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from semcom.channels.core import snr_db_to_noise_var
 from semcom.channels.linklevel import UPLINK_REGIONS, uplink_region
-from semcom.channels.svd_link import SVDPrecodedMIMO
+from semcom.channels.svd_link import SVDPrecodedMIMO, broadcast_snr
 from semcom.channels.tr38901 import ChannelBank
 from semcom.checkpoint import load_state, read_checkpoint, sub_state
 from semcom.data import SEGMENTATION_DATASETS
@@ -300,25 +301,25 @@ class Liu2025System(nn.Module):
         total = nf * link.frame_symbols
         if h is None:
             h = link.draw(b * nf, generator).to(img.device)
-        snr = torch.as_tensor(snr_db, dtype=torch.float32, device=img.device).reshape(-1).expand(b)
-        no = torch.pow(10.0, -snr / 10.0).repeat_interleave(nf)
-        h_hat = link.estimate(h.reshape(b * nf, *h.shape[-4:]), no, generator)
-        gains = link.gains(h_hat).reshape(b, total)
-        order = self.order(gains, alloc, generator)[:, : payload.shape[1]]
+        h = h.reshape(b, nf, *h.shape[-4:])
+        snr = broadcast_snr(snr_db, b, img.device)
+        h_hat = link.estimate(h.reshape(b * nf, *h.shape[-4:]), snr_db_to_noise_var(snr).repeat_interleave(nf), generator)
         shape = (b, nf, link.num_subcarriers, link.num_ofdm_symbols, link.num_streams)
+        block = torch.zeros((b, total), dtype=payload.dtype, device=payload.device)
         if alloc == "adaptive":
             assert self.precoder is not None
-            block = torch.zeros((b, total), dtype=payload.dtype, device=payload.device)
             block[:, : payload.shape[1]] = payload
             frames = self.precoder.encode(block.reshape(b, nf, link.frame_symbols), energy=float(payload.shape[1]))
-            rx = link(frames.reshape(shape), snr, h=h.reshape(b, nf, *h.shape[-4:]), h_hat=h_hat, generator=generator)
+            rx = link(frames.reshape(shape), snr, h=h, h_hat=h_hat, generator=generator)
             got = self.precoder.decode(rx.reshape(b, nf, link.frame_symbols)).reshape(b, total)[:, : payload.shape[1]]
+        else:
+            order = self.order(link.gains(h_hat).reshape(b, total), alloc, generator)[:, : payload.shape[1]]
+            rx = link(block.scatter(1, order, payload).reshape(shape), snr, h=h, h_hat=h_hat, generator=generator)
+            got = rx.reshape(b, total).gather(1, order)
+        wrong = (QAM16Quantizer.decide(got.detach()) != payload.detach()).float()
+        if alloc == "adaptive":  # the resource elements carry mixtures of symbols: no stream to attribute
             ser_stream = torch.full((b, link.num_streams), float("nan"), device=img.device)
         else:
-            block = torch.zeros((b, total), dtype=payload.dtype, device=payload.device).scatter(1, order, payload)
-            rx = link(block.reshape(shape), snr, h=h.reshape(b, nf, *h.shape[-4:]), h_hat=h_hat, generator=generator)
-            got = rx.reshape(b, total).gather(1, order)
-            wrong = (QAM16Quantizer.decide(got.detach()) != payload.detach()).float()
             stream = order % link.num_streams
             ser_stream = torch.stack([(wrong * (stream == d)).sum(1) / (stream == d).sum(1).clamp_min(1)
                                       for d in range(link.num_streams)], dim=1)
@@ -328,7 +329,7 @@ class Liu2025System(nn.Module):
             f_se_hat, f_co_hat = got[:, :n_se], got[:, n_se:]
         seg_logits = self.seg_codec.decode(QAM16Quantizer.dequantize(f_se_hat))
         co_hat = self.image_codec.decode(QAM16Quantizer.dequantize(f_co_hat))
-        ser = (QAM16Quantizer.decide(got.detach()) != payload.detach()).float().mean(1)
+        ser = wrong.mean(1)
         return {"seg": seg, "seg_logits": seg_logits, "image_co": co, "image_co_hat": co_hat, "f_se": f_se,
                 "f_se_hat": f_se_hat, "f_co": f_co, "f_co_hat": f_co_hat, "ser": ser, "ser_stream": ser_stream,
                 "k": self.num_symbols}
@@ -378,8 +379,7 @@ class Liu2025JSCC(nn.Module):
 
 # --- builders ------------------------------------------------------------------------------------------
 def _section(recipe: dict[str, Any], cls: Any) -> dict[str, Any]:
-    m = {f: getattr(cls(), f) for f in cls.__dataclass_fields__}
-    m.update(recipe["model"])
+    m = {**asdict(cls()), **recipe["model"]}
     _check_link(m)
     return m
 
