@@ -9,15 +9,16 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 LOWER = ("errors", "checks", "registry", "checkpoint", "data", "metrics", "channels", "models")
-HIGHER = ("systems", "training", "evaluation", "baselines", "sweeps", "reports", "cli")
+HIGHER = ("systems", "training", "evaluation", "baselines", "zoo", "sweeps", "reports", "cli")
 #: above-the-physical-layer order: a room may import those before it in this list, never those after it
 #: (systems and training import each other's modules: the base module and the registry; cycles are checked
 #: module by module).
 NEVER = {
-    "systems": ("evaluation", "baselines", "sweeps", "reports", "cli"),
-    "training": ("evaluation", "baselines", "sweeps", "reports", "cli"),
-    "evaluation": ("sweeps", "reports", "cli"),
-    "baselines": ("sweeps", "reports", "cli"),
+    "systems": ("evaluation", "baselines", "zoo", "sweeps", "reports", "cli"),
+    "training": ("evaluation", "baselines", "zoo", "sweeps", "reports", "cli"),
+    "evaluation": ("zoo", "sweeps", "reports", "cli"),
+    "baselines": ("zoo", "sweeps", "reports", "cli"),
+    "zoo": ("sweeps", "reports", "cli"),
     "sweeps": ("reports", "cli"),
     "reports": ("cli",),
 }

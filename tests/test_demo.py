@@ -13,7 +13,9 @@ def test_demo_writes_plot_grid_and_results(tmp_path: Path, capsys) -> None:  # t
     for key in ("json", "csv", "png", "grid"):
         assert paths[key].exists() and paths[key].stat().st_size > 0
     res = json.loads(paths["json"].read_text())
-    assert {r["model"] for r in res["rows"]} == {"dlps", "blps"}
+    models = {r["model"] for r in res["rows"]}
+    assert {"dlps", "blps"} <= models and len(models) == 3  # and the zoo model
+    assert any(m.startswith("zoo ") for m in models)
     assert {(r["channel"], r["csi"]) for r in res["rows"]} == {("awgn", "-"), ("rayleigh", "perfect")}
     out = capsys.readouterr().out
     assert "trained" in out and "over awgn" in out and "demo finished" in out

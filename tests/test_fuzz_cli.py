@@ -11,6 +11,7 @@ from semcom.cli import main
 
 G = str(Path(__file__).with_name("golden") / "tiny_djscc.ckpt")
 SWEEP = str(Path(__file__).with_name("golden") / "tiny_sweep.yaml")
+ZOO = "bourtsoulatze2019-cifar10-k512-awgn-snr0-20"  # a committed zoo entry
 
 BAD = {
     # every verb: an option with a bad type, range, finiteness or existence
@@ -35,6 +36,10 @@ BAD = {
     "complexity": [["--repeats", "0"], ["--nf", "0"], ["--device", "cuda"]],
     "demo": [["--epochs", "0"], ["--k", "-1"]],
     "report": [["nosuchreport"]],
+    "zoo eval": [[ZOO, "--snr", "inf"], [ZOO, "--batch-size", "0"], [ZOO, "--limit", "0"], [ZOO, "--channel", "mars"],
+                 [ZOO, "--device", "cuda:9"], [ZOO, "--metrics", "lpips"], [ZOO, "--at", "/nonexistent/x.ckpt"],
+                 ["bourtsoulatze2019-cifar10-k999"]],
+    "zoo path": [["nosuchmodel"], [ZOO, "--at", "/nonexistent/x.ckpt"]],
     "sweep": [["--launcher", "mars"], ["--workers", "0"], ["--threads", "0"], ["--dry-run", "--merge-only"],
               ["train.epochs=0"], ["nokey"], ["sampler.nme=1"], ["--partition", "gpu"], ["--launcher", "ray",
               "--cpus-per-trial", "nan"], ["--launcher", "slurm", "--mem-gb", "inf"], ["--launcher", "slurm", "--time-min", "0"]],
@@ -66,7 +71,7 @@ def test_bad_option_one_line_exit_2_nothing_written(tmp_path: Path, capsys: pyte
     argv += opts
     if verb == "channels generate":
         argv += ["--out", str(out)]
-    elif verb not in ("report", "complexity", "plot"):
+    elif verb not in ("report", "complexity", "plot", "zoo path"):
         argv += ["--out", str(out)]
     code = main(argv)
     err = capsys.readouterr().err
@@ -111,7 +116,7 @@ def test_bad_files_and_recipes(tmp_path: Path, capsys: pytest.CaptureFixture[str
 OUTPUT_PATHS = {"--out", "--collect", "--results"}
 BASE = {"eval": [G], "mismatch": [G], "rate": [G], "mumimo": [G], "ldm": ["--codec", G], "plot": [G], "merge": [G],
         "export": [G], "train": [], "report": ["dlps"], "sweep": [SWEEP],
-        "liu2025": ["--semantic", G]}
+        "liu2025": ["--semantic", G], "zoo eval": [ZOO], "zoo path": [ZOO]}
 
 
 def _generated_cases() -> list[tuple[str, str, str]]:
@@ -154,7 +159,8 @@ GENERATED = _generated_cases()
 
 def test_the_generated_fuzz_reaches_every_verb_with_numeric_or_path_options() -> None:
     verbs = {v for v, _, _ in GENERATED}
-    assert {"eval", "mismatch", "ldm", "mumimo", "bler", "baseline", "complexity", "demo", "channels generate"} <= verbs, verbs
+    assert {"eval", "mismatch", "ldm", "mumimo", "bler", "baseline", "complexity", "demo", "channels generate",
+            "zoo eval", "zoo path"} <= verbs, verbs
     assert len(GENERATED) >= 60
 
 
@@ -165,7 +171,7 @@ def test_generated_bad_value_one_line_exit_2_nothing_written(tmp_path: Path, cap
     recipe = tmp_path / "r.yaml"
     recipe.write_text("model: {name: djscc, k: 16}\n")
     argv = verb.split() + (BASE.get(verb, []) if verb != "train" else [str(recipe)]) + [f"{opt}={value}"]
-    if verb not in ("report", "plot", "export", "train"):
+    if verb not in ("report", "plot", "export", "train", "zoo path"):
         argv += [f"--out={out}"]
     if verb == "train":
         argv += [f"train.out_dir={out}"]

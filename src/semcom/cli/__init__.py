@@ -4,7 +4,8 @@
 * :mod:`semcom.cli.evaluate`: ``eval``, ``merge``, ``plot``, ``mismatch``, ``ldm``, ``mumimo``;
 * :mod:`semcom.cli.phy`: ``channels generate``, ``bler``, ``baseline``, ``complexity``;
 * :mod:`semcom.cli.report`: ``report``;
-* :mod:`semcom.cli.sweep`: ``sweep``.
+* :mod:`semcom.cli.sweep`: ``sweep``;
+* :mod:`semcom.cli.zoo`: ``zoo list``, ``zoo eval``, ``zoo path``.
 
 Shared options, their checks and the command-line record: :mod:`semcom.cli.common`. Every tool is
 reachable as ``semcom.cli.main(argv)`` (tests call it that way).
@@ -51,6 +52,7 @@ def _run(args: list[str]) -> int:
     from semcom.cli import report as _report  # noqa: F401
     from semcom.cli import sweep as _sweep  # noqa: F401
     from semcom.cli import train as _train  # noqa: F401
+    from semcom.cli import zoo as _zoo  # noqa: F401
     from semcom.cli.common import app, set_argv
     from semcom.errors import SemcomError
 
@@ -88,7 +90,7 @@ def _run(args: list[str]) -> int:
 
 def __getattr__(name: str) -> Any:
     if name == "app":  # the Typer app with every verb registered (imported on first use)
-        from semcom.cli import evaluate, phy, report, sweep, train  # noqa: F401
+        from semcom.cli import evaluate, phy, report, sweep, train, zoo  # noqa: F401
         from semcom.cli.common import app
 
         return app

@@ -32,7 +32,7 @@ from semcom.evaluation.results import (
     write_results,
 )
 from semcom.evaluation.sweep import ChannelPoint, mean_row, run_batches, sweep
-from semcom.metrics import ms_ssim_per_image, ms_ssim_settings, psnr_per_image, ssim_per_image
+from semcom.metrics import ms_ssim_per_image, ms_ssim_settings, psnr_of_mean_mse, psnr_per_image, ssim_per_image
 from semcom.systems.jscc import PointToPointJSCC
 from semcom.systems.registry import expect_kind, spec_for
 from semcom.training.base import to_float
@@ -123,7 +123,9 @@ class PointToPointAdapter:
         count = int(k_sent.numel())
         ratios = k_sent / v["n_src"]
         k: float | int = int(k_sent[0]) if bool((k_sent == k_sent[0]).all()) else float(k_sent.mean())
-        row: dict[str, Any] = {**mean_row(v, ("psnr", "ssim", "ms_ssim")), "num_images": count,
+        row: dict[str, Any] = {**mean_row(v, ("psnr", "ssim", "ms_ssim")),
+                               "psnr_of_mean_mse": psnr_of_mean_mse(v["psnr"]) if "psnr" in v else None,
+                               "num_images": count,
                                "eval_seed": None, "k": k,
                                "bandwidth_ratio": (float(ratios[0]) if bool((ratios == ratios[0]).all())
                                                    else float(ratios.mean()))}

@@ -40,6 +40,13 @@ def psnr_per_image(pred: Tensor, target: Tensor, data_range: float = 1.0) -> Ten
     return 10.0 * torch.log10(data_range**2 / mse.clamp_min(1e-20))
 
 
+def psnr_of_mean_mse(psnr_db: Tensor, data_range: float = 1.0) -> float:
+    """PSNR of the mean MSE over images, in dB, from per-image PSNRs ``psnr_db`` [B] (the reduction of most papers'
+    code: 10 log10(data_range^2 / mean_i MSE_i)); at most the mean of per-image PSNR (Jensen)."""
+    mse = data_range**2 * torch.pow(10.0, -psnr_db.double() / 10.0)
+    return float(10.0 * torch.log10(data_range**2 / mse.mean()))
+
+
 def ssim_per_image(pred: Tensor, target: Tensor, data_range: float = 1.0) -> Tensor:
     """SSIM of each image (torchmetrics, 11x11 Gaussian window, sigma 1.5). Returns [B]."""
     _check_pair(pred, target)
