@@ -13,7 +13,8 @@ export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 ALL="bourtsoulatze2019_cifar10_k512_awgn_snr0-20 bourtsoulatze2019_cifar10_k256_awgn_snr0-20
 bourtsoulatze2019_cifar10_k512_awgn_snr1 bourtsoulatze2019_cifar10_k512_awgn_snr4 bourtsoulatze2019_cifar10_k512_awgn_snr7
 bourtsoulatze2019_cifar10_k512_awgn_snr13 bourtsoulatze2019_cifar10_k512_awgn_snr19 xu2022_cifar10_k512_awgn_snr0-20
-bourtsoulatze2019_cifar10_k512_rayleigh_snr0-20 xu2022_cifar10_k512_rayleigh_snr0-20"
+bourtsoulatze2019_cifar10_k512_rayleigh_snr0-20 xu2022_cifar10_k512_rayleigh_snr0-20
+xu2022_cifar10_k512_w64_awgn_snr0-20 xu2022_cifar10_k512_w64_rayleigh_snr0-20"
 MODELS=${MODELS:-$ALL}
 resume() {  # its own last checkpoint, else the committed resumable one, else a fresh start
   if [ -f "$RUNS/$1/checkpoints/last.ckpt" ] || [ ! -f "$OUT/resume/$1.ckpt" ]; then echo auto; else echo "$OUT/resume/$1.ckpt"; fi
