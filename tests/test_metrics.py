@@ -80,3 +80,15 @@ def test_ms_ssim_on_cifar_sized_images() -> None:
 def test_shape_mismatch_is_refused() -> None:
     with pytest.raises(SemcomError, match="same shape"):
         psnr_per_image(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 4))
+
+
+def test_psnr_of_mean_mse_is_the_pooled_reduction() -> None:
+    from semcom.metrics import psnr_of_mean_mse, psnr_per_image
+
+    g = torch.Generator().manual_seed(0)
+    target = torch.rand(6, 3, 8, 8, generator=g)
+    pred = (target + 0.05 * torch.arange(1, 7).view(6, 1, 1, 1) * torch.randn(6, 3, 8, 8, generator=g)).clamp(0, 1)
+    per_image = psnr_per_image(pred, target)
+    pooled = 10 * torch.log10(1.0 / ((pred - target) ** 2).mean())
+    assert abs(psnr_of_mean_mse(per_image) - float(pooled)) < 1e-4
+    assert psnr_of_mean_mse(per_image) < float(per_image.mean())  # Jensen: below the mean of per-image PSNR

@@ -40,11 +40,11 @@ def psnr_per_image(pred: Tensor, target: Tensor, data_range: float = 1.0) -> Ten
     return 10.0 * torch.log10(data_range**2 / mse.clamp_min(1e-20))
 
 
-def psnr_of_mean_mse(psnr_db: Tensor, data_range: float = 1.0) -> float:
+def psnr_of_mean_mse(psnr_db: Tensor) -> float:
     """PSNR of the mean MSE over images, in dB, from per-image PSNRs ``psnr_db`` [B] (the reduction of most papers'
-    code: 10 log10(data_range^2 / mean_i MSE_i)); at most the mean of per-image PSNR (Jensen)."""
-    mse = data_range**2 * torch.pow(10.0, -psnr_db.double() / 10.0)
-    return float(10.0 * torch.log10(data_range**2 / mse.mean()))
+    code: 10 log10(data_range^2 / mean_i MSE_i), where MSE_i / data_range^2 = 10^(-PSNR_i / 10), so the data
+    range cancels); at most the mean of per-image PSNR (Jensen)."""
+    return float(-10.0 * torch.log10(torch.pow(10.0, -psnr_db.double() / 10.0).mean()))
 
 
 def ssim_per_image(pred: Tensor, target: Tensor, data_range: float = 1.0) -> Tensor:

@@ -30,7 +30,6 @@ Names are case-insensitive and ``_`` equals ``-`` (the recipe names in ``configs
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -124,12 +123,10 @@ def get(name: str, manifest: str | Path = MANIFEST) -> ZooEntry:
 
 
 def sha256_file(path: str | Path) -> str:
-    """The SHA-256 of a file, hex."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """The SHA-256 of a file, hex (pooch's hashing, the one its downloads are checked with)."""
+    import pooch
+
+    return str(pooch.file_hash(str(path), alg="sha256"))
 
 
 def cache_dir() -> Path:
@@ -196,7 +193,7 @@ def locate(name: str, path: str | Path | None = None, download: bool = True,
     except Exception as exc:  # network errors of requests/ftplib/...: one line
         raise SemcomError(f"zoo model {entry.name}: cannot fetch {url} ({exc.__class__.__name__}: "
                           f"{' '.join(str(exc).split())[:160]}); put {entry.file} in {cache} instead") from None
-    return _checked(entry, Path(fetched), url)
+    return Path(fetched)  # pooch has checked it against known_hash
 
 
 def load(name: str, path: str | Path | None = None, download: bool = True, **options: Any) -> nn.Module:
